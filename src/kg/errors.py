@@ -1,0 +1,76 @@
+"""The few domain errors every layer raises; the CLI and HTTP layers map them to exit and status codes.
+
+Each error carries a message a user can act on. `status` is the HTTP status the web layer answers with.
+"""
+
+from __future__ import annotations
+
+
+class KGError(Exception):
+    """Base class: a problem the user can fix, reported without a traceback."""
+
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SourceError(KGError):
+    """A source file is missing or is not well-formed Turtle (message carries file:line:col)."""
+
+
+class ValidationFailed(KGError):
+    """The data violates the SHACL shapes; the message lists file, focus node, path and message."""
+
+
+class InconsistentGraph(KGError):
+    """The OWL 2 RL closure found a contradiction (e.g. an individual in two disjoint classes)."""
+
+
+class QueryError(KGError):
+    """Malformed SPARQL, or a query the engine cannot run."""
+
+    status = 400
+
+
+class ForbiddenQuery(KGError):
+    """A query asks for something this server refuses: updates, SERVICE, LOAD, FROM an unknown graph."""
+
+    status = 403
+
+
+class UnknownResource(KGError):
+    """A name (IRI, CURIE or label) that matches nothing in the graph."""
+
+    status = 404
+
+
+class UnknownQuery(KGError):
+    """A named query that does not exist."""
+
+    status = 404
+
+
+class ParameterError(KGError):
+    """A named-query parameter is missing, unknown or of the wrong type."""
+
+    status = 400
+
+
+class UnknownFormat(KGError):
+    """A format name or media type we do not serve; the message lists the supported ones."""
+
+    status = 406
+
+
+class QueryTimeout(KGError):
+    """The query used up its time budget and was stopped."""
+
+    status = 503
+
+
+class ResultTooLarge(KGError):
+    """The result exceeded a size limit that cannot be met by truncation."""
+
+    status = 413

@@ -1,0 +1,163 @@
+"""The one table of formats: name, media type, extension, short aliases and writer.
+
+CLI, HTTP and export all look formats up here. SELECT/ASK answers use the W3C SPARQL results formats
+(written here, streaming row by row); graphs and datasets are written by Oxigraph's serializers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+
+from .errors import UnknownFormat
+from .namespaces import PREFIXES
+
+RESULTS, GRAPH, DATASET = "results", "graph", "dataset"
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    media_type: str
+    extension: str
+    kind: str  # RESULTS, GRAPH (triples) or DATASET (quads; can also carry triples)
+    aliases: tuple[str, ...] = ()
+    rdf: ox.RdfFormat | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, self.extension, *self.aliases)
+
+
+FORMATS: tuple[Format, ...] = (
+    Format("json", "application/sparql-results+json", "srj", RESULTS, ("srj", "sparql-json")),
+    Format("xml", "application/sparql-results+xml", "srx", RESULTS, ("srx", "sparql-xml")),
+    Format("csv", "text/csv", "csv", RESULTS),
+    Format("tsv", "text/tab-separated-values", "tsv", RESULTS),
+    Format("turtle", "text/turtle", "ttl", GRAPH, ("ttl",), ox.RdfFormat.TURTLE),
+    Format("ntriples", "application/n-triples", "nt", GRAPH, ("nt", "n-triples"), ox.RdfFormat.N_TRIPLES),
+    Format("jsonld", "application/ld+json", "jsonld", GRAPH, ("json-ld",), ox.RdfFormat.JSON_LD),
+    Format("rdfxml", "application/rdf+xml", "rdf", GRAPH, ("rdf", "rdf-xml", "owl"), ox.RdfFormat.RDF_XML),
+    Format("trig", "application/trig", "trig", DATASET, (), ox.RdfFormat.TRIG),
+    Format("nquads", "application/n-quads", "nq", DATASET, ("nq", "n-quads"), ox.RdfFormat.N_QUADS),
+)
+BY_NAME: dict[str, Format] = {n: f for f in FORMATS for n in f.names}
+BY_MEDIA_TYPE: dict[str, Format] = {f.media_type: f for f in FORMATS}
+
+
+def lookup(name: str, kinds: tuple[str, ...] = (RESULTS, GRAPH, DATASET)) -> Format:
+    """A format by name, alias, extension or media type; `UnknownFormat` lists what fits `kinds`."""
+    found = BY_NAME.get(name.lower()) or BY_MEDIA_TYPE.get(name.lower())
+    if found is None or found.kind not in kinds:
+        supported = ", ".join(f"{f.name} ({f.media_type})" for f in FORMATS if f.kind in kinds)
+        raise UnknownFormat(f"unknown format {name!r}; supported here: {supported}")
+    return found
+
+
+# --- SPARQL results writers -------------------------------------------------------------------
+
+
+def _json_term(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = term.datatype.value
+        return out
+    return {
+        "type": "triple",
+        "value": {k: _json_term(getattr(term, k)) for k in ("subject", "predicate", "object")},
+    }
+
+
+def _xml_term(term) -> str:
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
+        if term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+        return f"<literal>{escape(term.value)}</literal>"
+    return f"<literal>{escape(str(term))}</literal>"
+
+
+def _csv_field(term) -> str:
+    if term is None:
+        return ""
+    text = term.value if isinstance(term, ox.NamedNode | ox.Literal) else str(term)
+    if any(c in text for c in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _tsv_field(term) -> str:
+    return "" if term is None else str(term)  # pyoxigraph's str() is the N-Triples/Turtle form
+
+
+def write_rows(fmt: Format, variables: list[str], rows: Iterable) -> Iterator[bytes]:
+    """Stream a SELECT answer in a SPARQL results format, a chunk per row."""
+    if fmt.name == "json":
+        yield json.dumps({"head": {"vars": variables}})[:-1].encode() + b',"results":{"bindings":['
+        for i, row in enumerate(rows):
+            binding = {v: _json_term(row[v]) for v in variables if row[v] is not None}
+            yield (b"," if i else b"") + json.dumps(binding, ensure_ascii=False).encode()
+        yield b"]}}"
+    elif fmt.name == "xml":
+        head = "".join(f"<variable name={quoteattr(v)}/>" for v in variables)
+        yield (
+            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+            f"<head>{head}</head><results>"
+        ).encode()
+        for row in rows:
+            cells = "".join(
+                f"<binding name={quoteattr(v)}>{_xml_term(row[v])}</binding>"
+                for v in variables
+                if row[v] is not None
+            )
+            yield f"<result>{cells}</result>\n".encode()
+        yield b"</results></sparql>\n"
+    elif fmt.name == "csv":
+        yield (",".join(variables) + "\r\n").encode()
+        for row in rows:
+            yield (",".join(_csv_field(row[v]) for v in variables) + "\r\n").encode()
+    elif fmt.name == "tsv":
+        yield ("\t".join("?" + v for v in variables) + "\n").encode()
+        for row in rows:
+            yield ("\t".join(_tsv_field(row[v]) for v in variables) + "\n").encode()
+    else:
+        raise UnknownFormat(f"{fmt.name} is not a SPARQL results format")
+
+
+def write_boolean(fmt: Format, value: bool) -> bytes:
+    """An ASK answer. CSV/TSV are not defined for booleans by the W3C; we write `true`/`false`."""
+    word = "true" if value else "false"
+    if fmt.name == "json":
+        return json.dumps({"head": {}, "boolean": value}).encode()
+    if fmt.name == "xml":
+        return (
+            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+            f"<head/><boolean>{word}</boolean></sparql>\n"
+        ).encode()
+    if fmt.kind == RESULTS:
+        return f"_askResult\n{word}\n".encode() if fmt.name == "csv" else f"?_askResult\n{word}\n".encode()
+    raise UnknownFormat(f"{fmt.name} is not a SPARQL results format")
+
+
+def write_graph(fmt: Format, statements: Iterable, out=None) -> bytes | None:
+    """Triples or quads in an RDF format (Oxigraph's serializers), with our prefixes where it helps."""
+    if fmt.rdf is None:
+        raise UnknownFormat(f"{fmt.name} is not an RDF graph format")
+    prefixes = PREFIXES if fmt.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+    return ox.serialize(statements, out, fmt.rdf, prefixes=prefixes)

@@ -1,0 +1,111 @@
+"""The store seam: the one interface through which query, traversal and export reach the data.
+
+`Store` is a Protocol; `OxigraphStore` is its backend. Oxigraph (Rust) evaluates SPARQL 5-25x faster
+than rdflib's pure-Python engine and parses queries far faster, so it is the hot path; rdflib stays the
+API for parsing, SHACL and owlrl at build time. Terms crossing the seam are pyoxigraph terms.
+
+Dataset selection: by default a query sees the union of the asserted graphs and the inferred graph as
+its default graph (`infer=True`), or the asserted graphs only (`infer=False`). Explicit default graphs
+(`FROM`, `default-graph-uri`) replace that union; they must be graphs the store knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import pyoxigraph as ox
+
+from .build import Snapshot
+from .errors import QueryError
+from .terms import OxTerm
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Which graphs a query sees."""
+
+    infer: bool = True
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+
+
+class Store(Protocol):
+    """What the rest of kg may ask of a backend."""
+
+    key: str
+    asserted_graphs: tuple[str, ...]
+    inferred_graph: str
+
+    def graphs(self) -> list[str]: ...
+
+    def count(self, graph: str | None = None) -> int: ...
+
+    def quads(
+        self,
+        subject: OxTerm | None = None,
+        predicate: ox.NamedNode | None = None,
+        obj: OxTerm | None = None,
+        graphs: Iterable[str] | None = None,
+    ) -> Iterator[ox.Quad]: ...
+
+    def query(
+        self,
+        text: str,
+        spec: DatasetSpec = DatasetSpec(),
+        substitutions: Mapping[str, OxTerm] | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples: ...
+
+
+class OxigraphStore:
+    """An in-memory Oxigraph store loaded from a snapshot's N-Quads."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._store = ox.Store()
+        self._store.bulk_load(path=str(snapshot.nquads), format=ox.RdfFormat.N_QUADS)
+        self.key = snapshot.key
+        self.manifest = snapshot.manifest
+        self.asserted_graphs = tuple(snapshot.manifest["asserted_graphs"])
+        self.inferred_graph = snapshot.manifest["inferred_graph"]
+
+    def graphs(self) -> list[str]:
+        return [*self.asserted_graphs, self.inferred_graph]
+
+    def visible_graphs(self, infer: bool) -> tuple[str, ...]:
+        return (*self.asserted_graphs, self.inferred_graph) if infer else self.asserted_graphs
+
+    def count(self, graph: str | None = None) -> int:
+        if graph is None:
+            return len(self._store)
+        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
+    def quads(self, subject=None, predicate=None, obj=None, graphs=None) -> Iterator[ox.Quad]:
+        if graphs is None:
+            yield from self._store.quads_for_pattern(subject, predicate, obj, None)
+            return
+        for graph in graphs:
+            yield from self._store.quads_for_pattern(subject, predicate, obj, ox.NamedNode(graph))
+
+    def query(self, text, spec=DatasetSpec(), substitutions=None):
+        visible = self.visible_graphs(spec.infer)
+        default = spec.default_graphs if spec.default_graphs is not None else visible
+        named = spec.named_graphs if spec.named_graphs is not None else visible
+        self._check_known((*default, *named))
+        try:
+            return self._store.query(
+                text,
+                default_graph=[ox.NamedNode(g) for g in default],
+                named_graphs=[ox.NamedNode(g) for g in named],
+                substitutions={ox.Variable(k): v for k, v in (substitutions or {}).items()},
+            )
+        except SyntaxError as exc:
+            raise QueryError(f"malformed SPARQL: {exc.msg}") from None
+        except (OSError, ValueError, TypeError) as exc:
+            raise QueryError(f"query failed: {exc}") from None
+
+    def _check_known(self, graphs: Iterable[str]) -> None:
+        unknown = sorted(set(graphs) - set(self.graphs()))
+        if unknown:
+            known = ", ".join(f"<{g}>" for g in self.graphs())
+            raise QueryError(f"unknown graph <{unknown[0]}>; this dataset has: {known}")
