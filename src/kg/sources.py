@@ -57,7 +57,11 @@ def discover(ontology: Path | None = None, extra: tuple[Path, ...] = ()) -> list
 
 
 def shapes_path(ontology: Path | None = None) -> Path:
-    return (ontology or data_dir("ontology")) / SHAPES_FILE
+    """The SHACL shapes file of an ontology folder; building without shapes is an error."""
+    path = (ontology or data_dir("ontology")) / SHAPES_FILE
+    if not path.is_file():
+        raise SourceError(f"{path}: no SHACL shapes file; every build is validated against one")
+    return path
 
 
 def parse_turtle(path: Path) -> rdflib.Graph:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import pyoxigraph as ox
 
-from .build import Snapshot
+from .build import Snapshot, build
 from .errors import QueryError
 from .terms import OxTerm
 
@@ -109,3 +110,12 @@ class OxigraphStore:
         if unknown:
             known = ", ".join(f"<{g}>" for g in self.graphs())
             raise QueryError(f"unknown graph <{unknown[0]}>; this dataset has: {known}")
+
+
+def open_store(
+    ontology: Path | None = None,
+    extra: tuple[Path, ...] = (),
+    cache: Path | None = None,
+) -> OxigraphStore:
+    """Build (or reuse the cached build of) the sources and load the snapshot into Oxigraph."""
+    return OxigraphStore(build(ontology, extra, cache))

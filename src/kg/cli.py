@@ -1,0 +1,227 @@
+"""The `kg` command: thin argument parsing over the core; KGError becomes a one-paragraph message."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+import pyoxigraph as ox
+
+from . import build as build_mod
+from .catalog import default_catalog
+from .errors import KGError
+from .formats import DATASET, GRAPH, RESULTS, lookup, write_boolean, write_graph, write_rows
+from .namespaces import shorten
+from .store import DatasetSpec, OxigraphStore, open_store
+from .table import render
+
+
+class Context:
+    """Options shared by every command; the store is opened on first use."""
+
+    def __init__(self, ontology: Path | None, data: tuple[Path, ...], cache: Path | None) -> None:
+        self.ontology, self.data, self.cache = ontology, data, cache
+        self._store: OxigraphStore | None = None
+
+    @property
+    def store(self) -> OxigraphStore:
+        if self._store is None:
+            self._store = open_store(self.ontology, self.data, self.cache)
+        return self._store
+
+
+pass_ctx = click.make_pass_decorator(Context)
+_path = click.Path(path_type=Path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--ontology", type=_path, help="Folder of *.ttl sources (default: the packaged ontology).")
+@click.option("--data", "data", multiple=True, type=_path, help="Extra Turtle data file (repeatable).")
+@click.option("--cache-dir", type=_path, help="Build cache (default: $KG_CACHE_DIR or ~/.cache/pharma-kg).")
+@click.version_option(package_name="pharma-kg")
+@click.pass_context
+def cli(ctx: click.Context, ontology: Path | None, data: tuple[Path, ...], cache_dir: Path | None) -> None:
+    """pharma-kg: a reasoned knowledge graph of outsourced drug development (CMOs, CROs, stages)."""
+    ctx.obj = Context(ontology, data, cache_dir)
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Rebuild even when the cache holds this build.")
+@pass_ctx
+def build(ctx: Context, force: bool) -> None:
+    """Validate (SHACL), reason (OWL 2 RL) and cache the dataset; print its graphs."""
+    snapshot = build_mod.build(ctx.ontology, ctx.data, ctx.cache, force=force)
+    rows = [[shorten(g), str(n)] for g, n in snapshot.manifest["graphs"].items()]
+    click.echo(render(["graph", "triples"], rows))
+    click.echo(f"\nbuild {snapshot.key} ({snapshot.manifest['build_seconds']} s) in {snapshot.folder}")
+
+
+@cli.command()
+@pass_ctx
+def validate(ctx: Context) -> None:
+    """Parse every source and check it against the SHACL shapes (no reasoning)."""
+    files = build_mod.check(ctx.ontology, ctx.data)
+    click.echo(f"valid: {len(files)} file(s) conform to the shapes")
+
+
+def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not key=value", param_hint="--param")
+        params[key.strip()] = value
+    return params
+
+
+@cli.command()
+@click.argument("text", required=False)
+@click.option(
+    "-f", "--file", "file", type=click.File("r", encoding="utf-8"), help="Read the query from a file."
+)
+@click.option("-n", "--name", help="Run a named query (see `kg queries`).")
+@click.option("-p", "--param", multiple=True, help="Named-query parameter key=value (repeatable).")
+@click.option("--format", "fmt", default="table", help="table (default) or any result/RDF format name.")
+@click.option("--infer/--no-infer", default=True, help="Include inferred triples (default) or not.")
+@click.option("--max-rows", type=int, default=None, help="Stop after this many rows.")
+@pass_ctx
+def query(ctx, text, file, name, param, fmt, infer, max_rows) -> None:
+    """Run SPARQL given as TEXT, from --file, or a named query with --name and --param."""
+    from . import sparql
+
+    given = [x for x in (text, file, name) if x]
+    if len(given) != 1:
+        raise click.UsageError("give exactly one of TEXT, --file or --name")
+    substitutions = None
+    if name:
+        named = default_catalog().get(name)
+        substitutions = named.bind(_parse_params(param))
+        text = named.text
+    elif file:
+        text = file.read()
+    if param and not name:
+        raise click.UsageError("--param goes with --name")
+    outcome = sparql.run(ctx.store, text, DatasetSpec(infer=infer), substitutions, cap=max_rows)
+    _print_outcome(outcome, fmt)
+
+
+def _term_text(term) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return shorten(term.value)
+    if isinstance(term, ox.Literal):
+        return term.value
+    return str(term)
+
+
+def _print_outcome(outcome, fmt_name: str) -> None:
+    out = sys.stdout.buffer
+    if fmt_name == "table":
+        if outcome.form == "ASK":
+            click.echo("true" if outcome.boolean else "false")
+        elif outcome.form == "SELECT":
+            rows = [[_term_text(r[v]) for v in outcome.variables] for r in outcome.rows]
+            click.echo(render(outcome.variables, rows))
+            click.echo(f"\n{len(rows)} row(s)" + (" (cut by --max-rows)" if outcome.truncated() else ""))
+        else:
+            write_graph(lookup("turtle"), outcome.triples, out)
+        return
+    if outcome.form in ("SELECT", "ASK"):
+        fmt = lookup(fmt_name, (RESULTS,))
+        if outcome.form == "ASK":
+            out.write(write_boolean(fmt, outcome.boolean))
+        else:
+            for chunk in write_rows(fmt, outcome.variables, outcome.rows):
+                out.write(chunk)
+    else:
+        write_graph(lookup(fmt_name, (GRAPH, DATASET)), outcome.triples, out)
+    out.flush()
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def queries(fmt: str) -> None:
+    """List the named queries with their summaries and parameters."""
+    catalog = default_catalog()
+    if fmt == "json":
+        items = [
+            {
+                "name": q.name,
+                "summary": q.summary,
+                "questions": list(q.questions),
+                "params": [p.__dict__ for p in q.params],
+            }
+            for q in catalog
+        ]
+        click.echo(json.dumps(items, indent=2))
+        return
+    rows = []
+    for q in catalog:
+        params = ", ".join(f"{p.name}:{p.type}" + (f"={p.default}" if p.default else "") for p in q.params)
+        rows.append([q.name, params, q.summary])
+    click.echo(render(["name", "parameters", "summary"], rows, max_width=70))
+
+
+@cli.command()
+@click.option(
+    "--format", "fmt", default="turtle", help="RDF format (turtle, ntriples, jsonld, rdfxml, trig, nquads)."
+)
+@click.option("--graphs", type=click.Choice(["all", "asserted", "inferred"]), default="all")
+@click.option("-o", "--output", type=_path, help="Write to this file (default: stdout).")
+@click.option("--void/--no-void", default=True, help="Append the VoID + provenance description.")
+@pass_ctx
+def export(ctx: Context, fmt: str, graphs: str, output: Path | None, void: bool) -> None:
+    """Dump the graph in an RDF format, streamed, with a VoID description of the build."""
+    from .export import export as dump
+
+    chosen = lookup(fmt, (GRAPH, DATASET))
+    if output is None:
+        dump(ctx.store, sys.stdout.buffer, chosen, graphs, void)
+        return
+    with _atomic(output) as out:
+        dump(ctx.store, out, chosen, graphs, void)
+    click.echo(f"wrote {output}", err=True)
+
+
+@contextmanager
+def _atomic(path: Path):
+    """Write to a temporary file beside `path` and rename it in place only when all went well."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            yield out
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def main() -> None:
+    """Console entry point: domain errors exit 1 with their message, never a traceback."""
+    try:
+        cli.main(standalone_mode=False, prog_name="kg")
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KGError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    except BrokenPipeError:
+        sys.exit(0)
+    except OSError as exc:  # a file we were asked to read or write; say which, without a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
