@@ -102,7 +102,7 @@ class OxigraphStore:
             )
         except SyntaxError as exc:
             raise QueryError(f"malformed SPARQL: {exc.msg}") from None
-        except (OSError, ValueError, TypeError) as exc:
+        except (OSError, ValueError, TypeError, RuntimeError) as exc:
             raise QueryError(f"query failed: {exc}") from None
 
     def _check_known(self, graphs: Iterable[str]) -> None:
