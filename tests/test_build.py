@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import write_ontology
 
+from conftest import write_ontology
 from kg import build
 from kg.errors import InconsistentGraph, SourceError, ValidationFailed
 from kg.namespaces import INFERRED_GRAPH, graph_iri
@@ -79,7 +79,7 @@ def test_second_build_comes_from_the_cache_and_changes_invalidate_it(tmp_path):
     first = build.build(folder, cache=tmp_path / "c")
     again = build.build(folder, cache=tmp_path / "c")
     assert again.key == first.key and again.manifest["built_at"] == first.manifest["built_at"]
-    (folder / "data.ttl").write_text((folder / "data.ttl").read_text() + 'ex:w9 a ex:Widget .\n')
+    (folder / "data.ttl").write_text((folder / "data.ttl").read_text() + "ex:w9 a ex:Widget .\n")
     changed = build.build(folder, cache=tmp_path / "c")
     assert changed.key != first.key
     assert changed.manifest["graphs"][graph_iri("data")] == first.manifest["graphs"][graph_iri("data")] + 1

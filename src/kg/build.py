@@ -41,6 +41,7 @@ class Snapshot:
 
     folder: Path
     manifest: dict
+    cached: bool = False
 
     @property
     def nquads(self) -> Path:
@@ -91,7 +92,7 @@ def build(
     folder = (cache or cache_root()) / key
     if not force and (folder / "manifest.json").is_file():
         log.info("using cached build %s", folder)
-        return Snapshot(folder, json.loads((folder / "manifest.json").read_text()))
+        return Snapshot(folder, json.loads((folder / "manifest.json").read_text()), cached=True)
     return _build_into(folder, key, sources, shapes)
 
 

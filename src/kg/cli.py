@@ -58,7 +58,8 @@ def build(ctx: Context, force: bool) -> None:
     snapshot = build_mod.build(ctx.ontology, ctx.data, ctx.cache, force=force)
     rows = [[shorten(g), str(n)] for g, n in snapshot.manifest["graphs"].items()]
     click.echo(render(["graph", "triples"], rows))
-    click.echo(f"\nbuild {snapshot.key} ({snapshot.manifest['build_seconds']} s) in {snapshot.folder}")
+    how = "reused from the cache" if snapshot.cached else f"built in {snapshot.manifest['build_seconds']} s"
+    click.echo(f"\nbuild {snapshot.key} {how}: {snapshot.folder}")
 
 
 @cli.command()
