@@ -1,0 +1,114 @@
+"""The `kg` command as a user runs it: real processes, exit codes, one-paragraph errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import write_ontology
+
+PKG = "https://w3id.org/pharma-kg/id/"
+
+
+def kg(*args: str, cache=None, check: bool = False) -> subprocess.CompletedProcess:
+    env_args = [] if cache is None else ["--cache-dir", str(cache)]
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", *env_args, *args], capture_output=True, text=True, timeout=300
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    if check:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_build_prints_graph_counts(cache_dir):
+    done = kg("build", cache=cache_dir, check=True)
+    assert "graph:article" in done.stdout and "graph:inferred" in done.stdout
+
+
+def test_query_table_and_machine_formats(cache_dir):
+    query = f"SELECT ?r WHERE {{ <{PKG}CMO> <{PKG}hasResponsibility> ?r }} ORDER BY ?r"
+    table = kg("query", query, cache=cache_dir, check=True)
+    assert "pkg:QualityControl" in table.stdout and "row(s)" in table.stdout
+    as_json = json.loads(kg("query", "--format", "json", query, cache=cache_dir, check=True).stdout)
+    assert f"{PKG}QualityControl" in {b["r"]["value"] for b in as_json["results"]["bindings"]}
+
+
+def test_named_query_with_param(cache_dir):
+    done = kg(
+        "query", "--name", "responsibilities", "--param", "role=pkg:CMO", "--format", "csv", cache=cache_dir
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Quality Control" in done.stdout and "Drug Discovery" not in done.stdout
+
+
+def test_export_every_format_parses_back(cache_dir, tmp_path):
+    for name, fmt in [
+        ("ttl", ox.RdfFormat.TURTLE),
+        ("nq", ox.RdfFormat.N_QUADS),
+        ("jsonld", ox.RdfFormat.JSON_LD),
+        ("rdf", ox.RdfFormat.RDF_XML),
+        ("trig", ox.RdfFormat.TRIG),
+        ("nt", ox.RdfFormat.N_TRIPLES),
+    ]:
+        out = tmp_path / f"dump.{name}"
+        kg("export", "--format", name, "--output", str(out), cache=cache_dir, check=True)
+        quads = list(ox.parse(path=str(out), format=fmt))
+        assert any(q.object == ox.NamedNode("http://rdfs.org/ns/void#Dataset") for q in quads), name
+        assert any(q.predicate == ox.NamedNode(f"{PKG}hasResponsibility") for q in quads), name
+
+
+def test_export_selection_inferred_only(cache_dir):
+    done = kg("export", "--format", "nq", "--graphs", "inferred", "--no-void", cache=cache_dir, check=True)
+    graphs = {q.graph_name for q in ox.parse(done.stdout, format=ox.RdfFormat.N_QUADS)}
+    assert graphs == {ox.NamedNode("https://w3id.org/pharma-kg/graph/inferred")}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("query", "SELECT ?s WHERE { ?s ?p }"), "malformed SPARQL"),
+        (("query", "--format", "yaml", "SELECT * { ?s ?p ?o }"), "supported here"),
+        (("query", "--name", "no-such-query"), "no named query"),
+        (("query", "--name", "responsibilities", "--param", "colour=red"), "no parameter 'colour'"),
+        (("query", "--name", "responsibilities", "--param", "role=not an iri"), "must be an IRI"),
+        (("query", "INSERT DATA { <http://a> <http://b> <http://c> }"), "read-only"),
+        (("export", "--format", "csv"), "supported here"),
+    ],
+)
+def test_bad_input_exits_nonzero_with_a_message(cache_dir, args, expected):
+    done = kg(*args, cache=cache_dir)
+    assert done.returncode != 0
+    assert expected in done.stderr
+    assert done.stderr.startswith("error:") or "Error" in done.stderr
+
+
+def test_malformed_source_reports_position_and_leaves_no_cache(tmp_path):
+    folder = write_ontology(tmp_path / "o", {"data.ttl": "ex:a ex:b ex:c ;\n ex:d .\n"})
+    done = kg("--ontology", str(folder), "build", cache=tmp_path / "c")
+    assert done.returncode == 1
+    assert f"{folder / 'data.ttl'}:7:" in done.stderr
+    assert not (tmp_path / "c").exists() or not [
+        p for p in (tmp_path / "c").iterdir() if not p.name.startswith(".")
+    ]
+
+
+def test_validate_reports_violations(tmp_path):
+    shapes = (
+        "ex:S a sh:NodeShape ; sh:targetClass ex:W ;\n"
+        "  sh:property [ sh:path skos:prefLabel ; sh:minCount 1 ] .\n"
+    )
+    folder = write_ontology(tmp_path / "o", {"shapes.ttl": shapes, "data.ttl": "ex:w a ex:W .\n"})
+    done = kg("--ontology", str(folder), "validate")
+    assert done.returncode == 1
+    assert "data.ttl" in done.stderr and "skos:prefLabel" in done.stderr
+
+
+def test_queries_lists_every_rq_file(cache_dir):
+    listed = json.loads(kg("queries", "--format", "json", check=True).stdout)
+    assert {q["name"] for q in listed} >= {"responsibilities", "stages"}
+    assert all(q["summary"] for q in listed)
