@@ -23,6 +23,7 @@ import pyoxigraph as ox
 from .errors import ParameterError, SourceError, UnknownQuery
 from .namespaces import expand_curie
 from .sources import data_dir
+from .sparql import lex
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 TYPES = ("iri", "string", "integer", "boolean")
@@ -117,7 +118,34 @@ def parse_query_file(path: Path) -> NamedQuery:
     if "summary" not in meta:
         raise SourceError(f"{path}: missing '#+ summary:' header")
     questions = tuple(int(q) for q in re.findall(r"\d+", meta.get("question", "")))
+    projected = select_projection(text)
+    for param in params:
+        if projected is not None and param.name not in projected:
+            raise SourceError(
+                f"{path}: parameter ?{param.name} must be in the SELECT projection (or use SELECT *): "
+                "SPARQL substitution (SEP-0007) binds only projected variables"
+            )
     return NamedQuery(path.stem, meta["summary"], text, tuple(params), questions, meta)
+
+
+def select_projection(text: str) -> set[str] | None:
+    """Variables a SELECT projects; None for `SELECT *` and for other query forms."""
+    tokens = list(lex(text))
+    words = [v.upper() for k, v in tokens]
+    if "SELECT" not in words:
+        return None
+    projected: set[str] = set()
+    depth, last = 0, ""
+    for kind, value in tokens[words.index("SELECT") + 1 :]:
+        if value == "*" and depth == 0:
+            return None
+        if value in ("{",) or (kind == "word" and value.upper() in ("WHERE", "FROM")):
+            break
+        depth += {"(": 1, ")": -1}.get(value, 0)
+        if kind == "var" and (depth == 0 or last == "AS"):
+            projected.add(value[1:])
+        last = value.upper()
+    return projected
 
 
 def _parse_param(path: Path, number: int, spec: str) -> Param:

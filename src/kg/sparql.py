@@ -47,7 +47,7 @@ class QueryShape:
     services: list[str] = field(default_factory=list)
 
 
-def _tokens(text: str) -> Iterator[tuple[str, str]]:
+def lex(text: str) -> Iterator[tuple[str, str]]:
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "other"
         if kind not in ("ws", "comment"):
@@ -56,7 +56,7 @@ def _tokens(text: str) -> Iterator[tuple[str, str]]:
 
 def inspect(text: str, allowed_service_hosts: frozenset[str] = frozenset()) -> QueryShape:
     """Find the form and dataset clauses; raise `ForbiddenQuery` for updates, LOAD and SERVICE."""
-    tokens = list(_tokens(text))
+    tokens = list(lex(text))
     form = None
     shape = QueryShape(form="")
     for i, (kind, value) in enumerate(tokens):
