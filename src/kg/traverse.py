@@ -1,0 +1,279 @@
+"""Walk the graph: the edges around one resource, and the shortest paths between two.
+
+Which edges `paths` walks (the rule): edges between two IRIs (never literals or blank nodes, never a
+self-loop) whose predicate is a *domain link*. Schema predicates — everything in the RDF, RDFS, OWL, XSD
+and SHACL namespaces — and provenance bookkeeping (`dcterms:source`, `dcterms:isPartOf`,
+`prov:wasDerivedFrom`, `rdfs:isDefinedBy`, `skos:inScheme`) are not walked: every resource cites a
+passage and has a type, so those nodes would be hubs giving short, meaningless paths. One exception so a
+path can end at a class: `rdf:type`, `rdfs:subClassOf` and `rdfs:subPropertyOf` edges are walked when
+their object (the class or property) is the source or the target (Acme → pkg:ContractResearchOrganisation),
+never through a class in the middle ("A and E are both pkg:Thing" is not a path).
+
+Between two consecutive nodes of a path only the best edge is kept (asserted before inferred, forward
+before backward, then by predicate), so `hasResponsibility` and its inferred inverse do not double every
+path; distinct paths are distinct node sequences.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+import pyoxigraph as ox
+
+from .errors import UnknownResource
+from .namespaces import PREFIXES, shorten
+from .resolve import exists, label, resolve, term_dict
+from .store import Store
+from .terms import OxTerm
+
+_SCHEMA_NAMESPACES = tuple(PREFIXES[p] for p in ("rdf", "rdfs", "owl", "xsd", "sh"))
+_BOOKKEEPING = frozenset(
+    PREFIXES[p] + local
+    for p, local in (
+        ("dcterms", "source"),
+        ("dcterms", "isPartOf"),
+        ("prov", "wasDerivedFrom"),
+        ("rdfs", "isDefinedBy"),
+        ("skos", "inScheme"),
+    )
+)
+_AT_ENDS_ONLY = frozenset(
+    PREFIXES[p] + local for p, local in (("rdf", "type"), ("rdfs", "subClassOf"), ("rdfs", "subPropertyOf"))
+)
+_DIRECTION_ORDER = {"out": 0, "forward": 0, "in": 1, "backward": 1}
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One triple seen from a node. `direction` is 'out'/'in' around a node (neighbours) and
+    'forward'/'backward' along a walk (paths): backward means the walk went from object to subject."""
+
+    subject: OxTerm
+    predicate: ox.NamedNode
+    object: OxTerm
+    direction: str
+    inferred: bool
+    subject_label: str
+    predicate_label: str
+    object_label: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subject": term_dict(self.subject, self.subject_label),
+            "predicate": term_dict(self.predicate, self.predicate_label),
+            "object": term_dict(self.object, self.object_label),
+            "direction": self.direction,
+            "inferred": self.inferred,
+        }
+
+    def render_text(self) -> str:
+        curie = shorten(self.predicate.value)
+        arrow = f"—{curie}→" if self.direction in ("out", "forward") else f"←{curie}—"
+        return arrow + (" (inferred)" if self.inferred else "")
+
+
+def _edge(store: Store, quad: ox.Quad, direction: str) -> Edge:
+    return Edge(
+        quad.subject,
+        quad.predicate,
+        quad.object,
+        direction,
+        quad.graph_name.value == store.inferred_graph,
+        label(store, quad.subject),
+        label(store, quad.predicate),
+        label(store, quad.object),
+    )
+
+
+def _node(store: Store, node: ox.NamedNode | str) -> ox.NamedNode:
+    """Accept a resolved node or anything `resolve` accepts; a node must occur in the graph."""
+    if isinstance(node, str):
+        return resolve(store, node)
+    if not exists(store, node):
+        raise UnknownResource(f"{shorten(node.value)} does not occur in the graph")
+    return node
+
+
+def neighbours(store: Store, node: ox.NamedNode | str, infer: bool = True) -> list[Edge]:
+    """Every edge touching `node` (outgoing first, then incoming), each triple once.
+
+    Sorted by direction, predicate CURIE, the other end's label and value, so output is stable.
+    """
+    node = _node(store, node)
+    graphs = store.visible_graphs(infer)
+    edges: dict[tuple[OxTerm, ox.NamedNode, OxTerm, str], Edge] = {}
+    for direction, pattern in (("out", (node, None, None)), ("in", (None, None, node))):
+        for quad in store.quads(*pattern, graphs):
+            key = (quad.subject, quad.predicate, quad.object, direction)
+            if key not in edges or edges[key].inferred:  # asserted wins over a (never expected) duplicate
+                edges[key] = _edge(store, quad, direction)
+
+    def order(edge: Edge) -> tuple:
+        out = edge.direction == "out"
+        other, text = (edge.object, edge.object_label) if out else (edge.subject, edge.subject_label)
+        return (_DIRECTION_ORDER[edge.direction], shorten(edge.predicate.value), text, str(other))
+
+    return sorted(edges.values(), key=order)
+
+
+@dataclass(frozen=True)
+class Path:
+    """A walk from source to target: `len(edges) == len(nodes) - 1`."""
+
+    nodes: list[ox.NamedNode]
+    labels: list[str]
+    edges: list[Edge]
+
+    @property
+    def length(self) -> int:
+        return len(self.edges)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "length": self.length,
+            "nodes": [term_dict(n, t) for n, t in zip(self.nodes, self.labels, strict=True)],
+            "edges": [e.to_dict() for e in self.edges],
+        }
+
+    def render_text(self) -> str:
+        """`CRO —pkg:activeInStage→ (inferred) Phase III` on one line."""
+        parts = [self.labels[0]]
+        for edge, text in zip(self.edges, self.labels[1:], strict=True):
+            parts += [edge.render_text(), text]
+        return " ".join(parts)
+
+
+class Paths(list[Path]):
+    """The paths found, shortest first, and whether the search finished (`complete`) or why it stopped."""
+
+    def __init__(self, paths: Iterable[Path] = (), complete: bool = True, stopped: str | None = None):
+        super().__init__(paths)
+        self.complete = complete
+        self.stopped = stopped
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"complete": self.complete, "stopped": self.stopped, "paths": [p.to_dict() for p in self]}
+
+
+@dataclass
+class _Walker:
+    """Adjacency of the walkable graph, fetched lazily from the store and cached for one search."""
+
+    store: Store
+    graphs: tuple[str, ...]
+    ends: frozenset[ox.NamedNode]
+    undirected: bool
+    cache: dict[tuple[ox.NamedNode, bool], dict[ox.NamedNode, ox.Quad]] = field(default_factory=dict)
+
+    def walkable(self, quad: ox.Quad) -> bool:
+        s, p, o = quad.subject, quad.predicate.value, quad.object
+        if not isinstance(s, ox.NamedNode) or not isinstance(o, ox.NamedNode) or s == o:
+            return False
+        if p in _AT_ENDS_ONLY:
+            return o in self.ends
+        return p not in _BOOKKEEPING and not p.startswith(_SCHEMA_NAMESPACES)
+
+    def steps(self, node: ox.NamedNode, reverse: bool = False) -> dict[ox.NamedNode, ox.Quad]:
+        """Next node -> the best edge reaching it. `reverse` walks against the allowed direction."""
+        key = (node, reverse)
+        if key not in self.cache:
+            best: dict[ox.NamedNode, tuple[tuple, ox.Quad]] = {}
+            directions = (False, True) if self.undirected else (reverse,)
+            for backward in directions:
+                pattern = (None, None, node) if backward else (node, None, None)
+                for quad in self.store.quads(*pattern, self.graphs):
+                    if not self.walkable(quad):
+                        continue
+                    other = quad.subject if backward else quad.object
+                    rank = (
+                        quad.graph_name.value == self.store.inferred_graph,
+                        backward != reverse,
+                        shorten(quad.predicate.value),
+                    )
+                    if other not in best or rank < best[other][0]:
+                        best[other] = (rank, quad)
+            self.cache[key] = {other: found[1] for other, found in sorted(best.items(), key=_by_value)}
+        return self.cache[key]
+
+
+def _by_value(item: tuple[ox.NamedNode, Any]) -> str:
+    return item[0].value
+
+
+def paths(
+    store: Store,
+    source: ox.NamedNode | str,
+    target: ox.NamedNode | str,
+    max_depth: int = 4,
+    infer: bool = True,
+    limit: int = 10,
+    timeout_s: float = 5.0,
+    undirected: bool = True,
+) -> Paths:
+    """Up to `limit` simple paths of at most `max_depth` edges from source to target, shortest first.
+
+    Breadth-first over partial paths, pruned by each node's distance to the target (computed first),
+    so only prefixes that can still arrive are extended. Stops early when the time budget is used up,
+    returning what it has with `complete=False`. No path gives an empty `Paths`.
+    """
+    source, target = _node(store, source), _node(store, target)
+    if source == target:
+        return Paths([Path([source], [label(store, source)], [])])
+    deadline = time.monotonic() + timeout_s
+    walker = _Walker(store, store.visible_graphs(infer), frozenset((source, target)), undirected)
+    distance = _distances(walker, target, max_depth, deadline)
+    if distance is None:
+        return Paths(complete=False, stopped=f"time budget of {timeout_s:g} s used up")
+    found: list[list[ox.NamedNode]] = []
+    queue: deque[list[ox.NamedNode]] = deque([[source]] if source in distance else [])
+    while queue and len(found) < limit:
+        if time.monotonic() > deadline:
+            return Paths(_paths(walker, found), False, f"time budget of {timeout_s:g} s used up")
+        prefix = queue.popleft()
+        for nxt in walker.steps(prefix[-1]):
+            if nxt in prefix or len(prefix) + distance.get(nxt, max_depth + 1) > max_depth:
+                continue
+            if nxt == target:
+                found.append([*prefix, nxt])
+                if len(found) == limit:
+                    break
+            else:
+                queue.append([*prefix, nxt])
+    stopped = f"limit of {limit} paths reached" if len(found) == limit else None
+    return Paths(_paths(walker, found), True, stopped)
+
+
+def _distances(
+    walker: _Walker, target: ox.NamedNode, max_depth: int, deadline: float
+) -> dict[ox.NamedNode, int] | None:
+    """Edges from each node within `max_depth` of the target to the target (None when out of time)."""
+    distance = {target: 0}
+    frontier = [target]
+    for depth in range(1, max_depth + 1):
+        following = []
+        for node in frontier:
+            if time.monotonic() > deadline:
+                return None
+            for other in walker.steps(node, reverse=True):
+                if other not in distance:
+                    distance[other] = depth
+                    following.append(other)
+        frontier = following
+    return distance
+
+
+def _paths(walker: _Walker, found: list[list[ox.NamedNode]]) -> list[Path]:
+    store = walker.store
+    result = []
+    for nodes in found:
+        edges = []
+        for here, there in pairwise(nodes):
+            quad = walker.steps(here)[there]
+            edges.append(_edge(store, quad, "forward" if quad.subject == here else "backward"))
+        result.append(Path(nodes, [label(store, n) for n in nodes], edges))
+    return result

@@ -1,0 +1,300 @@
+"""Explain: each supported OWL 2 RL rule derives one inferred triple of a tiny fixture down to asserted
+premises; asserted triples cite their graph and passage; non-entailed triples are refused."""
+
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import write_ontology
+from kg.explain import NotEntailed, Proof, explain
+from kg.namespaces import INFERRED_GRAPH, expand_curie, graph_iri, shorten
+from kg.store import OxigraphStore, open_store
+
+PKG = "@prefix pkg: <https://w3id.org/pharma-kg/id/> .\n@prefix dcterms: <http://purl.org/dc/terms/> .\n"
+VOCAB = """\
+pkg:hasPart owl:inverseOf pkg:partOf .
+pkg:knows a owl:SymmetricProperty .
+pkg:before a owl:TransitiveProperty .
+pkg:immediatelyBefore rdfs:subPropertyOf pkg:before .
+pkg:before rdfs:subPropertyOf pkg:relatedTo .
+pkg:attends owl:equivalentProperty pkg:participatesIn .
+pkg:activeIn owl:propertyChainAxiom ( pkg:hasTask pkg:inStage ) .
+pkg:hasTask rdfs:domain pkg:Role .
+pkg:hasMainTask rdfs:subPropertyOf pkg:hasTask .
+pkg:inStage rdfs:range pkg:Stage .
+pkg:hasMainStage rdfs:subPropertyOf pkg:inStage .
+pkg:Stage rdfs:subClassOf pkg:Period .
+pkg:Dog rdfs:subClassOf pkg:Animal .
+pkg:Animal rdfs:subClassOf pkg:Creature .
+pkg:Person owl:equivalentClass pkg:Human .
+pkg:Org owl:equivalentClass [ a owl:Restriction ; owl:onProperty pkg:playsRole ; owl:hasValue pkg:Maker ] .
+pkg:Lab owl:equivalentClass [ a owl:Restriction ; owl:onProperty pkg:playsRole ; owl:hasValue pkg:Tester ] .
+pkg:Both owl:intersectionOf ( pkg:Org pkg:Lab ) .
+"""
+DATA = """\
+pkg:passage skos:prefLabel "Section 1" ; pkg:quotation "The a has the b." .
+pkg:a pkg:hasPart pkg:b ; dcterms:source pkg:passage .
+pkg:c pkg:partOf pkg:d .
+pkg:a pkg:knows pkg:e .
+pkg:s1 pkg:immediatelyBefore pkg:s2 .
+pkg:s2 pkg:before pkg:s3 .
+pkg:m pkg:attends pkg:x .
+pkg:n pkg:participatesIn pkg:y .
+pkg:r pkg:hasTask pkg:t .
+pkg:t pkg:inStage pkg:s1 .
+pkg:rex a pkg:Dog .
+pkg:bob a pkg:Person .
+pkg:acme pkg:playsRole pkg:Maker , pkg:Tester .
+pkg:globex a pkg:Org .
+pkg:initech a pkg:Both .
+pkg:x1 owl:sameAs pkg:x2 .
+pkg:x2 owl:sameAs pkg:x3 .
+"""
+CHAIN, INTERSECTION = "owl:propertyChainAxiom", "owl:intersectionOf"
+HAS_VALUE_MAKER = {"_ owl:hasValue pkg:Maker", "_ owl:onProperty pkg:playsRole"}
+
+# goal triple, rule at the root, every rule used, the asserted leaves (blank nodes written `_`)
+CASES = [
+    (
+        "pkg:b pkg:partOf pkg:a",
+        "prp-inv1",
+        {"pkg:hasPart owl:inverseOf pkg:partOf", "pkg:a pkg:hasPart pkg:b"},
+    ),
+    (
+        "pkg:d pkg:hasPart pkg:c",
+        "prp-inv2",
+        {"pkg:hasPart owl:inverseOf pkg:partOf", "pkg:c pkg:partOf pkg:d"},
+    ),
+    (
+        "pkg:e pkg:knows pkg:a",
+        "prp-symp",
+        {"pkg:knows rdf:type owl:SymmetricProperty", "pkg:a pkg:knows pkg:e"},
+    ),
+    (
+        "pkg:s1 pkg:before pkg:s3",
+        "prp-trp",
+        {
+            "pkg:before rdf:type owl:TransitiveProperty",
+            "pkg:immediatelyBefore rdfs:subPropertyOf pkg:before",
+            "pkg:s1 pkg:immediatelyBefore pkg:s2",
+            "pkg:s2 pkg:before pkg:s3",
+        },
+    ),
+    (
+        "pkg:s1 pkg:before pkg:s2",
+        "prp-spo1",
+        {"pkg:immediatelyBefore rdfs:subPropertyOf pkg:before", "pkg:s1 pkg:immediatelyBefore pkg:s2"},
+    ),
+    (
+        "pkg:r pkg:activeIn pkg:s1",
+        "prp-spo2",
+        {f"pkg:activeIn {CHAIN} _", "pkg:r pkg:hasTask pkg:t", "pkg:t pkg:inStage pkg:s1"},
+    ),
+    (
+        "pkg:m pkg:participatesIn pkg:x",
+        "prp-eqp1",
+        {"pkg:attends owl:equivalentProperty pkg:participatesIn", "pkg:m pkg:attends pkg:x"},
+    ),
+    (
+        "pkg:n pkg:attends pkg:y",
+        "prp-eqp2",
+        {"pkg:attends owl:equivalentProperty pkg:participatesIn", "pkg:n pkg:participatesIn pkg:y"},
+    ),
+    ("pkg:r rdf:type pkg:Role", "prp-dom", {"pkg:hasTask rdfs:domain pkg:Role", "pkg:r pkg:hasTask pkg:t"}),
+    (
+        "pkg:s1 rdf:type pkg:Stage",
+        "prp-rng",
+        {"pkg:inStage rdfs:range pkg:Stage", "pkg:t pkg:inStage pkg:s1"},
+    ),
+    (
+        "pkg:rex rdf:type pkg:Animal",
+        "cax-sco",
+        {"pkg:Dog rdfs:subClassOf pkg:Animal", "pkg:rex rdf:type pkg:Dog"},
+    ),
+    (
+        "pkg:bob rdf:type pkg:Human",
+        "cax-eqc1",
+        {"pkg:Person owl:equivalentClass pkg:Human", "pkg:bob rdf:type pkg:Person"},
+    ),
+    (
+        "pkg:acme rdf:type pkg:Org",
+        "cax-eqc2",
+        {"pkg:Org owl:equivalentClass _", *HAS_VALUE_MAKER, "pkg:acme pkg:playsRole pkg:Maker"},
+    ),
+    (
+        "pkg:globex pkg:playsRole pkg:Maker",
+        "cls-hv1",
+        {"pkg:Org owl:equivalentClass _", *HAS_VALUE_MAKER, "pkg:globex rdf:type pkg:Org"},
+    ),
+    (
+        "pkg:acme rdf:type pkg:Both",
+        "cls-int1",
+        {
+            f"pkg:Both {INTERSECTION} _",
+            "pkg:Org owl:equivalentClass _",
+            "pkg:Lab owl:equivalentClass _",
+            *HAS_VALUE_MAKER,
+            "_ owl:hasValue pkg:Tester",
+            "pkg:acme pkg:playsRole pkg:Maker",
+            "pkg:acme pkg:playsRole pkg:Tester",
+        },
+    ),
+    (
+        "pkg:initech rdf:type pkg:Lab",
+        "cls-int2",
+        {f"pkg:Both {INTERSECTION} _", "pkg:initech rdf:type pkg:Both"},
+    ),
+    ("pkg:Both rdfs:subClassOf pkg:Org", "scm-int", {f"pkg:Both {INTERSECTION} _"}),
+    (
+        "pkg:Dog rdfs:subClassOf pkg:Creature",
+        "scm-sco",
+        {"pkg:Dog rdfs:subClassOf pkg:Animal", "pkg:Animal rdfs:subClassOf pkg:Creature"},
+    ),
+    ("pkg:Human rdfs:subClassOf pkg:Person", "scm-eqc1", {"pkg:Person owl:equivalentClass pkg:Human"}),
+    ("pkg:Human owl:equivalentClass pkg:Person", "scm-eqc2", {"pkg:Person owl:equivalentClass pkg:Human"}),
+    (
+        "pkg:immediatelyBefore rdfs:subPropertyOf pkg:relatedTo",
+        "scm-spo",
+        {
+            "pkg:immediatelyBefore rdfs:subPropertyOf pkg:before",
+            "pkg:before rdfs:subPropertyOf pkg:relatedTo",
+        },
+    ),
+    (
+        "pkg:attends rdfs:subPropertyOf pkg:participatesIn",
+        "scm-eqp1",
+        {"pkg:attends owl:equivalentProperty pkg:participatesIn"},
+    ),
+    (
+        "pkg:participatesIn owl:equivalentProperty pkg:attends",
+        "scm-eqp2",
+        {"pkg:attends owl:equivalentProperty pkg:participatesIn"},
+    ),
+    (
+        "pkg:inStage rdfs:range pkg:Period",
+        "scm-rng1",
+        {"pkg:inStage rdfs:range pkg:Stage", "pkg:Stage rdfs:subClassOf pkg:Period"},
+    ),
+    (
+        "pkg:hasMainTask rdfs:domain pkg:Role",
+        "scm-dom2",
+        {"pkg:hasTask rdfs:domain pkg:Role", "pkg:hasMainTask rdfs:subPropertyOf pkg:hasTask"},
+    ),
+    (
+        "pkg:hasMainStage rdfs:range pkg:Stage",
+        "scm-rng2",
+        {"pkg:inStage rdfs:range pkg:Stage", "pkg:hasMainStage rdfs:subPropertyOf pkg:inStage"},
+    ),
+    ("pkg:x2 owl:sameAs pkg:x1", "eq-sym", {"pkg:x1 owl:sameAs pkg:x2"}),
+    ("pkg:x1 owl:sameAs pkg:x3", "eq-trans", {"pkg:x1 owl:sameAs pkg:x2", "pkg:x2 owl:sameAs pkg:x3"}),
+]
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
+    folder = write_ontology(
+        tmp_path_factory.mktemp("explain") / "o", {"vocab.ttl": PKG + VOCAB, "data.ttl": PKG + DATA}
+    )
+    return open_store(folder, cache=folder.parent / "cache")
+
+
+def _fact(text: str) -> tuple[ox.NamedNode, ...]:
+    return tuple(ox.NamedNode(expand_curie(part)) for part in text.split())
+
+
+def _show(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    return shorten(term.value) if isinstance(term, ox.NamedNode) else "_"
+
+
+def _leaves(proof: Proof) -> set[str]:
+    if proof.status == "asserted":
+        return {" ".join(_show(t) for t in proof.fact)}
+    assert proof.premises, f"{proof.text} has no derivation"
+    return set().union(*(_leaves(p) for p in proof.premises))
+
+
+@pytest.mark.parametrize(("goal", "rule", "leaves"), CASES, ids=[c[1] for c in CASES])
+def test_rule_explains_inferred_triple_down_to_asserted_premises(mini, goal, rule, leaves):
+    fact = _fact(goal)
+    assert {q.graph_name.value for q in mini.quads(*fact)} == {INFERRED_GRAPH}
+    explanation = explain(mini, *fact)
+    assert not explanation.asserted
+    assert explanation.proof.status == "inferred"
+    assert explanation.proof.rule == rule
+    assert _leaves(explanation.proof) == leaves
+
+
+def test_restriction_steps_are_rederived_and_shown_as_class_expressions(mini):
+    proof = explain(mini, *_fact("pkg:acme rdf:type pkg:Org")).proof
+    step = next(p for p in proof.premises if p.status == "intermediate")
+    assert step.rule == "cls-hv2"
+    assert step.text == ("pkg:acme", "rdf:type", "[pkg:playsRole value pkg:Maker]")
+    text = explain(mini, *_fact("pkg:acme rdf:type pkg:Org")).render_text()
+    assert text.splitlines()[0] == "pkg:acme rdf:type pkg:Org  [inferred, by cax-eqc2]"
+    assert "    pkg:acme pkg:playsRole pkg:Maker  [asserted in data]" in text.splitlines()
+
+
+def test_asserted_triple_names_graph_and_source_passage(mini):
+    explanation = explain(mini, "pkg:a", "pkg:hasPart", "pkg:b")
+    assert explanation.asserted
+    assert explanation.proof.graphs == [graph_iri("data")]
+    assert explanation.proof.sources == [expand_curie("pkg:passage")]
+    data = json.loads(json.dumps(explanation.to_dict()))
+    assert data["passages"] == {
+        expand_curie("pkg:passage"): {"label": "Section 1", "quotation": "The a has the b."}
+    }
+    assert data["proof"]["status"] == "asserted"
+    lines = explanation.render_text().splitlines()
+    assert lines[0] == "pkg:a pkg:hasPart pkg:b  [asserted in data; source: Section 1]"
+    assert "  > The a has the b." in lines
+
+
+def test_explanation_serialises_rule_and_premises(mini):
+    data = explain(mini, *_fact("pkg:b pkg:partOf pkg:a")).to_dict()
+    assert data["asserted"] is False
+    assert data["proof"]["rule"] == "prp-inv1"
+    assert [p["status"] for p in data["proof"]["premises"]] == ["asserted", "asserted"]
+    assert data["proof"]["premises"][0]["graphs"] == [graph_iri("vocab")]
+
+
+def test_not_entailed_is_404_with_reason(mini):
+    with pytest.raises(NotEntailed) as err:
+        explain(mini, "pkg:b", "pkg:hasPart", "pkg:a")
+    assert err.value.status == 404
+    assert "neither asserted nor inferred" in err.value.message
+
+
+def test_depth_cap_stops_the_search(mini):
+    # prp-trp over prp-spo1 needs two levels of rules; with one level the derivation is not found
+    explanation = explain(mini, *_fact("pkg:s1 pkg:before pkg:s3"), max_depth=1)
+    assert explanation.proof.rule is None
+    assert "no derivation found" in explanation.render_text()
+
+
+# --- the real domain graph ---
+
+
+def test_cro_active_in_phase_two_by_property_chain(store):
+    fact = _fact("pkg:CRO pkg:activeInStage pkg:PhaseIIStage")
+    assert {q.graph_name.value for q in store.quads(*fact)} == {INFERRED_GRAPH}
+    proof = explain(store, *fact).proof
+    assert proof.rule == "prp-spo2"
+    assert _leaves(proof) == {
+        "pkg:activeInStage owl:propertyChainAxiom _",
+        "pkg:CRO pkg:hasResponsibility pkg:ClinicalTrials",
+        "pkg:ClinicalTrials pkg:performedInStage pkg:PhaseIIStage",
+    }
+    graphs = {" ".join(_show(t) for t in p.fact): p.graphs for p in proof.premises}
+    assert graphs["pkg:CRO pkg:hasResponsibility pkg:ClinicalTrials"] == [graph_iri("article")]
+    assert graphs["pkg:ClinicalTrials pkg:performedInStage pkg:PhaseIIStage"] == [
+        graph_iri("domain-knowledge")
+    ]
+
+
+def test_every_inferred_triple_of_the_domain_graph_has_a_derivation(store):
+    for quad in store.quads(None, None, None, [store.inferred_graph]):
+        proof = explain(store, quad.subject, quad.predicate, quad.object).proof
+        assert proof.rule is not None, proof.text

@@ -1,0 +1,193 @@
+"""Traverse: neighbours in a stable order, shortest paths with exact nodes, edges and directions, and
+the walking rule (no literals, no provenance or type hubs), depth cap, limit, time budget."""
+
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import write_ontology
+from kg.errors import UnknownResource
+from kg.namespaces import expand_curie, shorten
+from kg.store import OxigraphStore, open_store
+from kg.traverse import Path, neighbours, paths
+
+PKG = "@prefix pkg: <https://w3id.org/pharma-kg/id/> .\n@prefix dcterms: <http://purl.org/dc/terms/> .\n"
+VOCAB = """\
+pkg:hasStep owl:inverseOf pkg:stepOf .
+pkg:reaches owl:propertyChainAxiom ( pkg:hasStep pkg:next ) .
+"""
+DATA = """\
+pkg:A skos:prefLabel "A" ; pkg:hasStep pkg:B ; dcterms:source pkg:Passage ; a pkg:Thing .
+pkg:B skos:prefLabel "B" ; pkg:next pkg:C ; pkg:note "a literal is never walked" .
+pkg:C pkg:next pkg:E .
+pkg:D pkg:next pkg:C ; dcterms:source pkg:Passage .
+pkg:E a pkg:Thing .
+"""
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
+    folder = write_ontology(
+        tmp_path_factory.mktemp("traverse") / "o", {"vocab.ttl": PKG + VOCAB, "data.ttl": PKG + DATA}
+    )
+    return open_store(folder, cache=folder.parent / "cache")
+
+
+def _node(curie: str) -> ox.NamedNode:
+    return ox.NamedNode(expand_curie(curie))
+
+
+def _shape(path: Path) -> tuple[list[str], list[tuple[str, str, str, str, bool]]]:
+    """Nodes as CURIEs; edges as (subject, predicate, object, direction, inferred)."""
+    edges = [
+        (
+            shorten(e.subject.value),
+            shorten(e.predicate.value),
+            shorten(e.object.value),
+            e.direction,
+            e.inferred,
+        )
+        for e in path.edges
+    ]
+    return [shorten(n.value) for n in path.nodes], edges
+
+
+def test_shortest_path_first_inferred_edges_flagged(mini):
+    found = paths(mini, "pkg:A", "pkg:C")
+    assert found.complete and found.stopped is None
+    assert [_shape(p) for p in found] == [
+        (["pkg:A", "pkg:C"], [("pkg:A", "pkg:reaches", "pkg:C", "forward", True)]),
+        (
+            ["pkg:A", "pkg:B", "pkg:C"],
+            [
+                ("pkg:A", "pkg:hasStep", "pkg:B", "forward", False),
+                ("pkg:B", "pkg:next", "pkg:C", "forward", False),
+            ],
+        ),
+    ]
+
+
+def test_backward_edges_prefer_the_asserted_triple_over_its_inferred_inverse(mini):
+    [path] = paths(mini, "pkg:C", "pkg:A", infer=False)
+    assert _shape(path) == (
+        ["pkg:C", "pkg:B", "pkg:A"],
+        [
+            ("pkg:B", "pkg:next", "pkg:C", "backward", False),
+            ("pkg:A", "pkg:hasStep", "pkg:B", "backward", False),
+        ],
+    )
+    # with inference, A-B is still shown as the asserted hasStep, not the inferred stepOf
+    assert _shape(paths(mini, "pkg:C", "pkg:A")[1])[1][1] == (
+        "pkg:A",
+        "pkg:hasStep",
+        "pkg:B",
+        "backward",
+        False,
+    )
+
+
+def test_directed_walk_follows_edges_forward_only(mini):
+    assert paths(mini, "pkg:C", "pkg:A", infer=False, undirected=False) == []
+    assert len(paths(mini, "pkg:A", "pkg:C", infer=False, undirected=False)) == 1
+
+
+def test_provenance_and_type_hubs_are_not_walked(mini):
+    # A and D share dcterms:source pkg:Passage, A and E share rdf:type pkg:Thing: neither is a path
+    [to_d] = paths(mini, "pkg:A", "pkg:D", infer=False)
+    assert _shape(to_d)[0] == ["pkg:A", "pkg:B", "pkg:C", "pkg:D"]
+    [to_e] = paths(mini, "pkg:A", "pkg:E", infer=False)
+    assert _shape(to_e)[0] == ["pkg:A", "pkg:B", "pkg:C", "pkg:E"]
+
+
+def test_type_edge_is_walked_when_it_reaches_the_target_class(mini):
+    found = paths(mini, "pkg:A", "pkg:Thing", infer=False)
+    assert [_shape(p) for p in found] == [
+        (["pkg:A", "pkg:Thing"], [("pkg:A", "rdf:type", "pkg:Thing", "forward", False)]),
+        (
+            ["pkg:A", "pkg:B", "pkg:C", "pkg:E", "pkg:Thing"],
+            [
+                ("pkg:A", "pkg:hasStep", "pkg:B", "forward", False),
+                ("pkg:B", "pkg:next", "pkg:C", "forward", False),
+                ("pkg:C", "pkg:next", "pkg:E", "forward", False),
+                ("pkg:E", "rdf:type", "pkg:Thing", "forward", False),
+            ],
+        ),
+    ]
+
+
+def test_depth_cap(mini):
+    assert paths(mini, "pkg:A", "pkg:E", infer=False, max_depth=2) == []
+    assert [len(p.edges) for p in paths(mini, "pkg:A", "pkg:E", infer=False, max_depth=3)] == [3]
+
+
+def test_limit_and_time_budget_stop_early(mini):
+    limited = paths(mini, "pkg:A", "pkg:C", limit=1)
+    assert len(limited) == 1 and limited.complete and limited.stopped == "limit of 1 paths reached"
+    out_of_time = paths(mini, "pkg:A", "pkg:C", timeout_s=-1)
+    assert out_of_time == [] and not out_of_time.complete
+    assert out_of_time.to_dict() == {"complete": False, "stopped": "time budget of -1 s used up", "paths": []}
+
+
+def test_same_source_and_target_is_a_zero_length_path(mini):
+    [path] = paths(mini, "A", "pkg:A")
+    assert path.length == 0 and _shape(path) == (["pkg:A"], [])
+
+
+def test_unknown_node_is_refused(mini):
+    with pytest.raises(UnknownResource):
+        paths(mini, "pkg:A", "pkg:Nowhere")
+    with pytest.raises(UnknownResource):
+        neighbours(mini, _node("pkg:Nowhere"))
+
+
+def test_path_serialises_and_renders(mini):
+    path = paths(mini, "pkg:A", "pkg:C", infer=False)[0]
+    data = json.loads(json.dumps(path.to_dict()))
+    assert data["length"] == 2
+    assert [n["label"] for n in data["nodes"]] == ["A", "B", "pkg:C"]
+    assert data["edges"][0]["predicate"] == {
+        "type": "uri",
+        "value": expand_curie("pkg:hasStep"),
+        "curie": "pkg:hasStep",
+        "label": "pkg:hasStep",
+    }
+    assert path.render_text() == "A —pkg:hasStep→ B —pkg:next→ pkg:C"
+
+
+def test_neighbours_out_then_in_sorted_with_inferred_flag(mini):
+    edges = neighbours(mini, _node("pkg:B"))
+    shown = [
+        (e.direction, shorten(e.predicate.value), e.object_label, e.subject_label, e.inferred) for e in edges
+    ]
+    assert shown == [
+        ("out", "pkg:next", "pkg:C", "B", False),
+        ("out", "pkg:note", "a literal is never walked", "B", False),
+        ("out", "pkg:stepOf", "A", "B", True),
+        ("out", "skos:prefLabel", "B", "B", False),
+        ("in", "pkg:hasStep", "B", "A", False),
+    ]
+    assert [e.inferred for e in neighbours(mini, "B", infer=False)] == [False] * 4
+    assert json.loads(json.dumps(edges[1].to_dict()))["object"]["type"] == "literal"
+
+
+# --- the real domain graph ---
+
+
+def test_cro_to_phase_three(store):
+    found = paths(store, "pkg:CRO", "pkg:PhaseIIIStage")
+    assert _shape(found[0]) == (
+        ["pkg:CRO", "pkg:PhaseIIIStage"],
+        [("pkg:CRO", "pkg:activeInStage", "pkg:PhaseIIIStage", "forward", True)],
+    )
+    asserted = paths(store, "pkg:CRO", "pkg:PhaseIIIStage", infer=False)
+    assert _shape(asserted[0]) == (
+        ["pkg:CRO", "pkg:ClinicalTrials", "pkg:PhaseIIIStage"],
+        [
+            ("pkg:CRO", "pkg:hasResponsibility", "pkg:ClinicalTrials", "forward", False),
+            ("pkg:ClinicalTrials", "pkg:performedInStage", "pkg:PhaseIIIStage", "forward", False),
+        ],
+    )
+    assert all(not e.inferred for p in asserted for e in p.edges)
