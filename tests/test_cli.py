@@ -112,3 +112,46 @@ def test_queries_lists_every_rq_file(cache_dir):
     listed = json.loads(kg("queries", "--format", "json", check=True).stdout)
     assert {q["name"] for q in listed} >= {"responsibilities", "stages"}
     assert all(q["summary"] for q in listed)
+
+
+def test_paths_by_label_shows_nodes_and_edges(cache_dir):
+    done = kg("paths", "CRO", "Phase III", "--limit", "3", cache=cache_dir, check=True)
+    assert done.stdout.splitlines()[0] == "1. (1 step) CRO —pkg:activeInStage→ (inferred) Phase III"
+    assert "—pkg:hasResponsibility→" in done.stdout and "—pkg:performedInStage→ Phase III" in done.stdout
+    as_json = json.loads(kg("paths", "CRO", "Phase III", "--json", "--no-infer", cache=cache_dir).stdout)
+    first = as_json["paths"][0]
+    assert [e["predicate"]["value"] for e in first["edges"]] == [
+        f"{PKG}hasResponsibility",
+        f"{PKG}performedInStage",
+    ]
+    assert not any(e["inferred"] for p in as_json["paths"] for e in p["edges"])
+
+
+def test_explain_gives_rule_and_premises(cache_dir):
+    done = kg("explain", "CRO", "activeInStage", "pkg:PhaseIIStage", cache=cache_dir, check=True)
+    lines = done.stdout.splitlines()
+    assert lines[0].endswith("[inferred, by prp-spo2]")
+    assert any("owl:propertyChainAxiom" in line and "asserted in vocabulary" in line for line in lines)
+    assert any("pkg:hasResponsibility" in line and "asserted in article" in line for line in lines)
+
+
+def test_describe_and_neighbours(cache_dir):
+    described = kg("describe", "Quality Control", cache=cache_dir, check=True).stdout
+    assert "Ensuring the quality of the products meets regulatory standards." in described
+    assert "pkg:isResponsibilityOf (inferred)" in described
+    near = kg("neighbours", "pkg:CMO", "--json", cache=cache_dir, check=True).stdout
+    assert f"{PKG}QualityControl" in {e["object"]["value"] for e in json.loads(near)}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("describe", "Regulatory Compliance"), "names 2 resources"),
+        (("paths", "CRO", "Phase Zero"), "nothing in the graph is named 'Phase Zero'"),
+        (("paths", "CRO", "CMO", "--max-depth", "99"), "not in the range"),
+        (("explain", "CMO", "activeInStage", "PhaseIIStage"), "neither asserted nor inferred"),
+    ],
+)
+def test_unknown_or_ambiguous_names_and_bad_bounds(cache_dir, args, expected):
+    done = kg(*args, cache=cache_dir)
+    assert done.returncode != 0 and expected in done.stderr

@@ -145,6 +145,148 @@ def _print_outcome(outcome, fmt_name: str) -> None:
     out.flush()
 
 
+_as_json = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+_infer = click.option("--infer/--no-infer", default=True, help="Use inferred edges (default) or not.")
+
+
+def _echo_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@click.argument("name")
+@_infer
+@_as_json
+@pass_ctx
+def describe(ctx: Context, name: str, infer: bool, as_json: bool) -> None:
+    """Everything about a resource (IRI, CURIE or label): label, definition, types, links, source."""
+    from .resolve import label, resolve
+    from .traverse import neighbours
+
+    node = resolve(ctx.store, name)
+    edges = neighbours(ctx.store, node, infer=infer)
+    if as_json:
+        _echo_json(
+            {"resource": node.value, "label": label(ctx.store, node), "edges": [e.to_dict() for e in edges]}
+        )
+        return
+    click.echo(f"{label(ctx.store, node)}  <{node.value}>\n")
+    rows = []
+    for edge in edges:
+        other = edge.object_label if edge.direction == "out" else edge.subject_label
+        mark = " (inferred)" if edge.inferred else ""
+        rows.append([edge.direction, shorten(edge.predicate.value) + mark, other])
+    click.echo(render(["dir", "predicate", "value"], rows, max_width=90))
+
+
+@cli.command()
+@click.argument("name")
+@_infer
+@_as_json
+@pass_ctx
+def neighbours(ctx: Context, name: str, infer: bool, as_json: bool) -> None:
+    """Resources linked to NAME, outgoing and incoming, with predicates and labels."""
+    from .traverse import neighbours as find
+
+    edges = find(ctx.store, name, infer=infer)
+    if as_json:
+        _echo_json([e.to_dict() for e in edges])
+        return
+    rows = []
+    for edge in edges:
+        if edge.direction == "out" and isinstance(edge.object, ox.Literal):
+            continue  # neighbours are resources; `kg describe` shows the literals
+        other, term = (
+            (edge.object_label, edge.object)
+            if edge.direction == "out"
+            else (edge.subject_label, edge.subject)
+        )
+        rows.append([edge.render_text(), other, _term_text(term)])
+    click.echo(render(["edge", "neighbour", "resource"], rows, max_width=70))
+
+
+@cli.command()
+@click.argument("source")
+@click.argument("target")
+@click.option("--max-depth", type=click.IntRange(0, 8), default=4, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--timeout", type=click.FloatRange(0.1, 120), default=5.0, show_default=True)
+@click.option("--directed", is_flag=True, help="Follow edges forwards only.")
+@_infer
+@_as_json
+@pass_ctx
+def paths(ctx, source, target, max_depth, limit, timeout, directed, infer, as_json) -> None:
+    """Shortest paths between two resources, as nodes and edges (IRI, CURIE or label)."""
+    from .traverse import paths as find
+
+    found = find(
+        ctx.store,
+        source,
+        target,
+        max_depth=max_depth,
+        infer=infer,
+        limit=limit,
+        timeout_s=timeout,
+        undirected=not directed,
+    )
+    if as_json:
+        _echo_json(found.to_dict())
+        return
+    if not found:
+        click.echo(f"no path of length <= {max_depth} between {source!r} and {target!r}")
+    for number, path in enumerate(found, 1):
+        click.echo(f"{number}. ({path.length} step{'s' if path.length != 1 else ''}) {path.render_text()}")
+    if found.stopped or not found.complete:
+        click.echo(f"\n(search stopped: {found.stopped})")
+
+
+@cli.command()
+@click.argument("subject")
+@click.argument("predicate")
+@click.argument("obj", metavar="OBJECT")
+@click.option("--literal", is_flag=True, help="Treat OBJECT as a literal string, not a resource name.")
+@_as_json
+@pass_ctx
+def explain(ctx: Context, subject: str, predicate: str, obj: str, literal: bool, as_json: bool) -> None:
+    """Why a triple holds: asserted (with its source passage) or inferred (rule and premises)."""
+    from .explain import explain as why
+
+    answer = why(ctx.store, subject, predicate, ox.Literal(obj) if literal else obj)
+    if as_json:
+        _echo_json(answer.to_dict())
+    else:
+        click.echo(answer.render_text())
+
+
+@cli.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback by default)."
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Server processes.")
+@click.option(
+    "--timeout", type=click.FloatRange(0.1, 3600), default=None, help="Per-query budget, seconds [10]."
+)
+@click.option("--max-rows", type=click.IntRange(1), default=None, help="Result row cap [10000].")
+@click.option("--allow-service-host", multiple=True, help="Let SERVICE reach this host (repeatable).")
+@pass_ctx
+def serve(ctx: Context, host, port, workers, timeout, max_rows, allow_service_host) -> None:
+    """Serve SPARQL 1.1, the named-query API and resource pages over HTTP."""
+    from .web.server import serve as run
+
+    config = {
+        "KG_ONTOLOGY": str(ctx.ontology) if ctx.ontology else None,
+        "KG_DATA": [str(p) for p in ctx.data],
+        "KG_CACHE_DIR": str(ctx.cache) if ctx.cache else None,
+        "KG_QUERY_TIMEOUT": timeout,
+        "KG_MAX_ROWS": max_rows,
+        "KG_ALLOW_SERVICE_HOSTS": list(allow_service_host),
+    }
+    run(
+        host=host, port=port, workers=workers, config={k: v for k, v in config.items() if v not in (None, [])}
+    )
+
+
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def queries(fmt: str) -> None:

@@ -8,6 +8,7 @@ cheap enough to call for every node printed.
 from __future__ import annotations
 
 import difflib
+import re
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .errors import UnknownResource
-from .namespaces import PREFIXES, expand_curie, shorten
+from .namespaces import PKG, PREFIXES, expand_curie, shorten
 from .store import Store
 from .terms import OxTerm
 
@@ -122,6 +123,9 @@ def resolve(store: Store, name: str) -> ox.NamedNode:
         return ox.NamedNode(matches[0])
     if matches:
         raise _ambiguous(store, text, [ox.NamedNode(m) for m in matches])
+    local = ox.NamedNode(PKG + text) if re.fullmatch(r"[A-Za-z0-9_-]+", text) else None
+    if local is not None and exists(store, local):  # a bare local name of our namespace: `CRO`
+        return local
     if iri is not None:
         hint = _suggest(store, _local_name(iri))
         raise UnknownResource(f"{shorten(iri)} does not occur in the graph. {hint}")
