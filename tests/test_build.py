@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import write_ontology
 from kg import build
 from kg.errors import InconsistentGraph, SourceError, ValidationFailed
 from kg.namespaces import INFERRED_GRAPH, graph_iri
 from kg.store import OxigraphStore
+
+from conftest import write_ontology
 
 VOCAB = """\
 ex:hasPart a owl:ObjectProperty ; owl:inverseOf ex:partOf .

@@ -8,10 +8,11 @@ import json
 import pyoxigraph as ox
 import pytest
 
-from conftest import write_ontology
 from kg.explain import NotEntailed, Proof, explain
 from kg.namespaces import INFERRED_GRAPH, expand_curie, graph_iri, shorten
 from kg.store import OxigraphStore, open_store
+
+from conftest import write_ontology
 
 PKG = "@prefix pkg: <https://w3id.org/pharma-kg/id/> .\n@prefix dcterms: <http://purl.org/dc/terms/> .\n"
 VOCAB = """\

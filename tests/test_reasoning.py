@@ -7,6 +7,7 @@ import pytest
 
 from kg.explain import explain
 from kg.terms import to_ox
+
 from test_ontology import AXIOM_CASES
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from conftest import write_ontology
 from kg.errors import UnknownResource
 from kg.namespaces import expand_curie
 from kg.resolve import AmbiguousName, label, resolve
 from kg.store import OxigraphStore, open_store
+
+from conftest import write_ontology
 
 DATA = """\
 @prefix pkg: <https://w3id.org/pharma-kg/id/> .

@@ -12,12 +12,13 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from conftest import write_ontology
 from kg import build, sparql
 from kg.errors import ForbiddenQuery, QueryError
 from kg.formats import FORMATS, RESULTS, lookup, write_boolean, write_rows
 from kg.namespaces import INFERRED_GRAPH, graph_iri
 from kg.store import DatasetSpec, OxigraphStore
+
+from conftest import write_ontology
 
 VOCAB = "ex:hasPart owl:inverseOf ex:partOf .\n"
 DATA = (

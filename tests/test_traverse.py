@@ -8,11 +8,12 @@ import json
 import pyoxigraph as ox
 import pytest
 
-from conftest import write_ontology
 from kg.errors import UnknownResource
 from kg.namespaces import expand_curie, shorten
 from kg.store import OxigraphStore, open_store
 from kg.traverse import Path, neighbours, paths
+
+from conftest import write_ontology
 
 PKG = "@prefix pkg: <https://w3id.org/pharma-kg/id/> .\n@prefix dcterms: <http://purl.org/dc/terms/> .\n"
 VOCAB = """\

@@ -1,0 +1,114 @@
+"""The web application: `create_app(config)` builds a Flask app with one blueprint per concern.
+
+Configuration is data: defaults below, overridden by `KG_*` environment variables (so a server started
+as a subprocess can be configured), overridden by the `config` argument. The store is opened and the
+query workers started once per process, here, never at import time.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, Response, request
+
+from ..build import build
+from ..executor import Executor
+from ..store import OxigraphStore
+from . import api, errors, graphstore, openapi, ops, pages, sparql
+from .cache import ResponseCache
+from .state import State
+
+#: Every setting, its default and how to read it from an environment variable.
+DEFAULTS: dict[str, tuple[Any, Callable[[str], Any]]] = {
+    "KG_ONTOLOGY": (None, Path),  # folder of *.ttl sources; None = the packaged ontology
+    "KG_DATA": ((), lambda v: tuple(Path(p) for p in v.split(os.pathsep) if p)),  # extra data files
+    "KG_CACHE_DIR": (None, Path),  # build cache; None = $KG_CACHE_DIR / ~/.cache/pharma-kg
+    "KG_QUERY_TIMEOUT": (10.0, float),  # seconds per query, then 503 + Retry-After
+    "KG_RETRY_AFTER": (5, int),  # seconds, in the Retry-After of a 503
+    "KG_MAX_ROWS": (10000, int),  # result rows (or triples) before the answer is cut
+    "KG_MAX_BODY": (1024 * 1024, int),  # request body bytes, then 413
+    "KG_ALLOW_SERVICE_HOSTS": (frozenset(), lambda v: frozenset(h for h in v.split(",") if h)),
+    "KG_CORS_ORIGINS": ("*", str),  # "*" or a comma-separated list of origins
+    "KG_QUERY_WORKERS": (2, int),  # query worker processes per server process
+    "KG_WORKERS": (2, int),  # server processes (used by `serve`)
+    "KG_CACHE_ENTRIES": (2048, int),  # response cache entries per process (0 disables)
+    "KG_CACHE_BYTES": (64 * 1024 * 1024, int),  # response cache bytes per process
+    "KG_MAX_AGE": (300, int),  # Cache-Control max-age of query answers, seconds
+}
+
+#: The blueprints, in registration order; other surfaces (api, pages) add theirs here.
+BLUEPRINTS: list[Blueprint] = [ops.bp, sparql.bp, graphstore.bp, api.bp, openapi.bp, pages.bp]
+
+
+def load_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults < `KG_*` environment variables < `config`."""
+    loaded = {}
+    for name, (default, parse) in DEFAULTS.items():
+        raw = os.environ.get(name)
+        loaded[name] = parse(raw) if raw not in (None, "") else default
+    loaded.update(config or {})
+    if isinstance(loaded["KG_ALLOW_SERVICE_HOSTS"], str):
+        loaded["KG_ALLOW_SERVICE_HOSTS"] = DEFAULTS["KG_ALLOW_SERVICE_HOSTS"][1](
+            loaded["KG_ALLOW_SERVICE_HOSTS"]
+        )
+    loaded["KG_ALLOW_SERVICE_HOSTS"] = frozenset(loaded["KG_ALLOW_SERVICE_HOSTS"])
+    return loaded
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: load the snapshot, start the query workers, register blueprints and handlers."""
+    settings = load_config(config)
+    app = Flask(__name__)
+    app.config.update(settings)
+    app.config["MAX_CONTENT_LENGTH"] = settings["KG_MAX_BODY"]
+    app.config["MAX_FORM_MEMORY_SIZE"] = settings["KG_MAX_BODY"]
+    app.json.sort_keys = False
+    snapshot = build(settings["KG_ONTOLOGY"], tuple(settings["KG_DATA"]), settings["KG_CACHE_DIR"])
+    store = OxigraphStore(snapshot)
+    executor = Executor(snapshot, settings["KG_QUERY_WORKERS"])
+    atexit.register(executor.close)
+    app.extensions["kg"] = State(
+        config=settings,
+        snapshot=snapshot,
+        store=store,
+        executor=executor,
+        cache=ResponseCache(settings["KG_CACHE_ENTRIES"], settings["KG_CACHE_BYTES"]),
+        memo={"triples": store.count()},
+    )
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    errors.register(app)
+    app.after_request(_cors(settings["KG_CORS_ORIGINS"]))
+    return app
+
+
+_EXPOSED = "ETag, Retry-After, X-KG-Truncated, X-KG-Row-Cap"
+
+
+def _cors(origins: str) -> Callable[[Response], Response]:
+    """CORS for reads from the configured origins, never with credentials; preflights answered."""
+    allowed = {o.strip() for o in origins.split(",") if o.strip()}
+
+    def add_headers(response: Response) -> Response:
+        origin = request.headers.get("Origin")
+        if "*" in allowed:
+            response.headers["Access-Control-Allow-Origin"] = "*"
+        elif origin in allowed:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.vary.add("Origin")
+        else:
+            return response
+        response.headers["Access-Control-Expose-Headers"] = _EXPOSED
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+                "Access-Control-Request-Headers", "Accept, Content-Type, If-None-Match"
+            )
+            response.headers["Access-Control-Max-Age"] = "86400"
+        return response
+
+    return add_headers

@@ -1,0 +1,273 @@
+"""`/api`: the named queries as a REST API, and the graph walks (neighbours, paths, explanations).
+
+Named queries run exactly like `/sparql` queries — the same query workers, time budget, row cap and
+response cache — with parameters bound as typed RDF terms (SEP-0007 substitution through the catalog),
+never pasted into the query text. The walks call the same core functions as the CLI (`resolve`,
+`traverse`, `explain`), in this process: they are bounded by their own depth, count and time limits.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from ..catalog import NamedQuery, default_catalog
+from ..errors import KGError, ParameterError, QueryTimeout
+from ..executor import Job, substitutions
+from ..explain import explain as explain_triple
+from ..formats import RESULTS, Format
+from ..resolve import label, resolve, term_dict
+from ..traverse import neighbours as node_edges
+from ..traverse import paths as find_paths
+from . import conneg, protocol
+from .cache import Entry, etag
+from .ops import record_query
+from .state import state
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+#: The friendly JSON of a named query (our shape, not SPARQL JSON) is asked for as `application/json`.
+FRIENDLY = "application/json"
+#: Request parameters every named query takes besides its own.
+QUERY_OPTIONS = ("format", "output", "infer")
+
+#: Bounds of the walks: (default, minimum, maximum). Documented in the OpenAPI document and README.
+MAX_DEPTH = (4, 1, 8)
+PATH_LIMIT = (10, 1, 100)
+NEIGHBOUR_LIMIT = (500, 1, 5000)
+
+
+# --- reading parameters -------------------------------------------------------------------------
+
+
+def _params(allowed: tuple[str, ...]) -> dict[str, str]:
+    """The query-string parameters, each given at most once, all of them in `allowed` (else 400)."""
+    raw = protocol.parse_urlencoded(request.query_string, "query string")
+    unknown = sorted(set(raw) - set(allowed))
+    if unknown:
+        raise ParameterError(f"unknown parameter {unknown[0]!r}; this endpoint takes: {', '.join(allowed)}")
+    repeated = sorted(name for name, values in raw.items() if len(values) > 1)
+    if repeated:
+        times = len(raw[repeated[0]])
+        raise ParameterError(f"parameter {repeated[0]!r} is given {times} times; give it once")
+    return {name: values[0] for name, values in raw.items()}
+
+
+def _required(params: dict[str, str], name: str, kind: str = "an IRI, CURIE or label") -> str:
+    value = params.get(name, "").strip()
+    if not value:
+        raise ParameterError(f"missing parameter {name!r} ({kind})")
+    return value
+
+
+def _integer(params: dict[str, str], name: str, bounds: tuple[int, int, int]) -> int:
+    default, low, high = bounds
+    raw = params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise ParameterError(f"parameter {name!r} must be an integer from {low} to {high}, not {raw!r}")
+    return value
+
+
+def _flag(params: dict[str, str], name: str, default: bool) -> bool:
+    try:
+        return protocol.flag({k: [v] for k, v in params.items()}, name, default)
+    except KGError as exc:
+        raise ParameterError(f"parameter {name!r} must be a boolean: {exc.message}") from None
+
+
+# --- named queries ------------------------------------------------------------------------------
+
+
+def describe_query(query: NamedQuery) -> dict[str, Any]:
+    """A named query as `/api/queries` lists it (also used by the home page)."""
+    return {
+        "name": query.name,
+        "summary": query.summary,
+        "questions": list(query.questions),
+        "params": [
+            {
+                "name": p.name,
+                "type": p.type,
+                "default": p.default,
+                "required": p.required,
+                "description": p.description,
+            }
+            for p in query.params
+        ],
+        "url": url_for("api.run_query", name=query.name),
+    }
+
+
+@bp.get("/queries")
+def list_queries() -> Response:
+    """Every named query with its summary, the competency questions it answers and its parameters."""
+    return jsonify({"queries": [describe_query(q) for q in default_catalog()]})
+
+
+@bp.get("/queries/<name>")
+def run_query(name: str) -> Response:
+    """Run a named query: friendly JSON by default, CSV/TSV and SPARQL results formats on request."""
+    query = default_catalog().get(name)
+    params = _params((*QUERY_OPTIONS, *(p.name for p in query.params)))
+    infer = _flag(params, "infer", True)
+    override = params.get("format") or params.get("output")
+    values = {k: v for k, v in params.items() if k not in QUERY_OPTIONS}
+    bound = substitutions(query.bind(values))
+    fmt = None if _wants_friendly(override) else conneg.choose(request, (RESULTS,), override)
+    s = state()
+    cap = s.config["KG_MAX_ROWS"]
+    key = ("api", query.name, bound, fmt.name if fmt else FRIENDLY, infer, cap, s.key)
+    tag = etag(key)
+    if request.if_none_match.contains_weak(tag):
+        return _cacheable(Response(status=304), tag)
+    entry = s.cache.get(key)
+    if entry is None:
+        entry = _evaluate(query, bound, fmt, infer, cap)
+        s.cache.put(key, entry)
+    response = _cacheable(Response(entry.body, 200, content_type=entry.content_type), tag)
+    if entry.truncated:
+        response.headers["X-KG-Truncated"] = "true"
+        response.headers["X-KG-Row-Cap"] = str(cap)
+    return response
+
+
+def _wants_friendly(override: str | None) -> bool:
+    """`format=json` / `Accept: application/json` / a browser / no preference → our friendly JSON.
+
+    SPARQL JSON stays reachable as `format=srj` or `Accept: application/sparql-results+json`.
+    """
+    if override:
+        return override.strip().lower() in ("json", FRIENDLY)
+    accept = request.accept_mimetypes
+    if not accept or accept.best == "text/html":
+        return True
+    offered = [FRIENDLY, *(media for media, _ in conneg.candidates((RESULTS,)))]
+    return accept.best_match(offered) == FRIENDLY
+
+
+def _evaluate(query: NamedQuery, bound: tuple, fmt: Format | None, infer: bool, cap: int) -> Entry:
+    """Run the query in a query worker within the budget; shape friendly JSON from SPARQL JSON here."""
+    s = state()
+    started = time.perf_counter()
+    job = Job(query.text, fmt.name if fmt else "json", infer, None, None, bound, cap)
+    try:
+        answer = s.executor.run(job, s.config["KG_QUERY_TIMEOUT"])
+    except KGError as exc:
+        outcome = "timeout" if isinstance(exc, QueryTimeout) else "error"
+        record_query(query.text, "SELECT", outcome, time.perf_counter() - started)
+        raise
+    seconds = time.perf_counter() - started
+    outcome = "truncated" if answer.truncated else "ok"
+    record_query(query.text, answer.form, outcome, seconds, answer.rows, fmt.name if fmt else "api-json")
+    if fmt is not None:
+        return Entry(answer.body, conneg.content_type(fmt), answer.form, answer.rows, answer.truncated)
+    shaped = friendly(query.name, json.loads(answer.body), answer.truncated)
+    body = json.dumps(shaped, ensure_ascii=False).encode()
+    return Entry(body, FRIENDLY, answer.form, answer.rows, answer.truncated)
+
+
+def friendly(name: str, results: dict[str, Any], truncated: bool) -> dict[str, Any]:
+    """SPARQL JSON results → `{query, columns, rows: [{column: {value, label, type}}], truncated}`."""
+    if "boolean" in results:
+        return {"query": name, "columns": [], "rows": [], "boolean": results["boolean"], "truncated": False}
+    columns = results["head"]["vars"]
+    rows = [
+        {col: _cell(binding[col]) for col in columns if col in binding}
+        for binding in results["results"]["bindings"]
+    ]
+    return {"query": name, "columns": columns, "rows": rows, "truncated": truncated}
+
+
+def _cell(term: dict[str, Any]) -> dict[str, Any]:
+    """One SPARQL JSON term as a friendly cell: IRIs get their label and CURIE."""
+    value = term["value"]
+    if term["type"] == "uri":
+        found = term_dict(ox.NamedNode(value), label(state().store, ox.NamedNode(value)))
+        return {"value": value, "label": found["label"], "type": "iri", "curie": found["curie"]}
+    if term["type"] == "bnode":
+        return {"value": value, "label": f"_:{value}", "type": "bnode"}
+    cell = {"value": value, "label": value, "type": "literal"}
+    if "xml:lang" in term:
+        cell["lang"] = term["xml:lang"]
+    if "datatype" in term:
+        cell["datatype"] = term["datatype"]
+    return cell
+
+
+def _cacheable(response: Response, tag: str) -> Response:
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = f"public, max-age={state().config['KG_MAX_AGE']}"
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+# --- walking the graph --------------------------------------------------------------------------
+
+
+@bp.get("/neighbours")
+def neighbours() -> Response:
+    """Every edge touching a node, outgoing first; `infer=false` for asserted edges only."""
+    params = _params(("node", "infer", "limit"))
+    store = state().store
+    node = resolve(store, _required(params, "node"))
+    limit = _integer(params, "limit", NEIGHBOUR_LIMIT)
+    edges = node_edges(store, node, _flag(params, "infer", True))
+    return _json(
+        {
+            "node": term_dict(node, label(store, node)),
+            "count": len(edges),
+            "truncated": len(edges) > limit,
+            "edges": [edge.to_dict() for edge in edges[:limit]],
+        }
+    )
+
+
+@bp.get("/paths")
+def paths() -> Response:
+    """Up to `limit` simple paths of at most `max_depth` edges between two nodes, shortest first."""
+    params = _params(("from", "to", "max_depth", "limit", "infer", "directed"))
+    s = state()
+    source = resolve(s.store, _required(params, "from"))
+    target = resolve(s.store, _required(params, "to"))
+    depth, limit = _integer(params, "max_depth", MAX_DEPTH), _integer(params, "limit", PATH_LIMIT)
+    infer, directed = _flag(params, "infer", True), _flag(params, "directed", False)
+    budget = s.config["KG_QUERY_TIMEOUT"]
+    found = find_paths(s.store, source, target, depth, infer, limit, budget, undirected=not directed)
+    return _json(
+        {
+            "from": term_dict(source, label(s.store, source)),
+            "to": term_dict(target, label(s.store, target)),
+            "max_depth": depth,
+            "limit": limit,
+            "infer": infer,
+            "directed": directed,
+            **found.to_dict(),
+        }
+    )
+
+
+@bp.get("/explain")
+def explain() -> Response:
+    """Why a triple holds: asserted (with its source passage) or an OWL 2 RL derivation; 404 if not."""
+    params = _params(("s", "p", "o"))
+    store = state().store
+    terms = [_required(params, name) for name in ("s", "p", "o")]
+    explanation = explain_triple(store, *terms)
+    return _json({**explanation.to_dict(), "text": explanation.render_text()})
+
+
+def _json(body: dict[str, Any]) -> Response:
+    """A walk's answer: derived from the immutable snapshot, so cacheable like query answers."""
+    response = jsonify(body)
+    response.headers["Cache-Control"] = f"public, max-age={state().config['KG_MAX_AGE']}"
+    return response

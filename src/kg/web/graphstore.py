@@ -1,0 +1,84 @@
+"""Graph Store Protocol (read side) at `/rdf-graphs`, and the whole dataset at `/dataset`.
+
+These are plain dumps of the immutable snapshot — no query evaluation, so no worker and no time budget.
+Each answer is serialized once per format and kept (gzipped too); ETags come from the snapshot key, so
+clients revalidate with 304. Writes answer 405 (the server is read-only).
+"""
+
+from __future__ import annotations
+
+import gzip
+
+from flask import Blueprint, Response, request
+
+from ..errors import QueryError, UnknownResource
+from ..formats import DATASET, GRAPH, Format, write_graph
+from . import conneg, protocol
+from .cache import etag
+from .state import state
+
+bp = Blueprint("graphstore", __name__)
+
+_MEMO_LIMIT = 64
+
+
+@bp.get("/rdf-graphs")
+def graph() -> Response:
+    """`?default` (the union the default graph shows; `infer=false` for asserted only) or `?graph=IRI`."""
+    params = protocol.parse_urlencoded(request.query_string, "query string")
+    s = state()
+    names = params.get("graph", [])
+    if ("default" in params) == bool(names) or len(names) > 1:
+        raise QueryError("say which graph: `?default` or `?graph=IRI` (exactly one)")
+    if names:
+        if names[0] not in s.store.graphs():
+            known = ", ".join(f"<{g}>" for g in s.store.graphs())
+            raise UnknownResource(f"no graph <{names[0]}> in this dataset; it has: {known}")
+        graphs = (names[0],)
+    else:
+        graphs = s.store.visible_graphs(protocol.flag(params, "infer", True))
+    fmt = conneg.choose(request, (GRAPH, DATASET), conneg.override(request.args))
+
+    def triples():
+        seen = set()  # the union of several graphs may repeat a triple
+        for quad in s.store.quads(graphs=graphs):
+            if quad.triple not in seen:
+                seen.add(quad.triple)
+                yield quad.triple
+
+    return _dump(("graph", graphs, fmt.name), fmt, triples)
+
+
+@bp.get("/dataset")
+@bp.get("/dataset.<ext>")
+def dataset(ext: str | None = None) -> Response:
+    """Every graph, asserted and inferred, as TriG (default) or N-Quads."""
+    fmt = conneg.choose(request, (DATASET,), ext or conneg.override(request.args))
+    return _dump(("dataset", fmt.name), fmt, lambda: state().store.quads())
+
+
+def _dump(key: tuple, fmt: Format, statements) -> Response:
+    s = state()
+    gzipped = request.accept_encodings.quality("gzip") > 0
+    tag = etag((*key, gzipped, s.key))
+    headers = {
+        "Vary": "Accept, Accept-Encoding",
+        "Cache-Control": f"public, max-age={s.config['KG_MAX_AGE']}",
+    }
+    if request.if_none_match.contains_weak(tag):
+        response = Response(status=304, headers=headers)
+        response.set_etag(tag)
+        return response
+    memo_key = (*key, gzipped)
+    body = s.memo.get(memo_key)
+    if body is None:
+        body = write_graph(fmt, statements()) or b""
+        if gzipped:
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+        if len(s.memo) < _MEMO_LIMIT:
+            s.memo[memo_key] = body
+    response = Response(body, 200, content_type=conneg.content_type(fmt), headers=headers)
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(tag)
+    return response

@@ -1,0 +1,303 @@
+"""Linked Data pages: every `https://w3id.org/pharma-kg/id/<local>` dereferences here as `/id/<local>`.
+
+One description per resource, two renderings: HTML for people (server-rendered, no JavaScript, nothing
+from another host) and Turtle / JSON-LD / N-Triples (or TriG / N-Quads, which keep the asserted and
+inferred graphs apart) for programs, chosen by `Accept` or `?format=`. The description is the edges
+`traverse.neighbours` finds (what `kg describe` prints), plus the blank nodes they reach and the labels
+of the resources they link to — so HTML and RDF show the same triples.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, render_template, request, url_for
+from markupsafe import Markup, escape
+
+from ..catalog import default_catalog
+from ..errors import UnknownResource
+from ..formats import DATASET, GRAPH, Format, lookup, write_graph
+from ..namespaces import PKG, PREFIXES, shorten
+from ..resolve import LABEL_PREDICATES, RDF_TYPE, label, resolve
+from ..store import Store
+from ..traverse import Edge, neighbours
+from . import conneg
+from .api import describe_query
+from .state import state
+
+bp = Blueprint("pages", __name__)
+
+HTML = "text/html"
+SKOS, DCTERMS = PREFIXES["skos"], PREFIXES["dcterms"]
+DEFINITION, SOURCE = SKOS + "definition", DCTERMS + "source"
+COMMENT = PREFIXES["rdfs"] + "comment"
+QUOTATION, IS_PART_OF = ox.NamedNode(PKG + "quotation"), ox.NamedNode(DCTERMS + "isPartOf")
+ROLE, STAGE = ox.NamedNode(PKG + "Role"), ox.NamedNode(PKG + "DevelopmentStage")
+STAGE_ORDER = ox.NamedNode(PKG + "stageOrder")
+#: Outgoing statements shown in the page header rather than in the table of links.
+_IN_HEADER = frozenset({*LABEL_PREDICATES, DEFINITION, COMMENT, SOURCE, RDF_TYPE.value})
+#: No scripts, no frames, nothing from another host; our own stylesheet only.
+_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+# --- what a page shows --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A term as a page shows it: its text, where it links (our pages, or the IRI), its CURIE."""
+
+    text: str
+    href: str | None = None
+    curie: str | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    predicate: Ref
+    other: Ref
+    inferred: bool
+
+
+@dataclass(frozen=True)
+class Passage:
+    iri: str
+    section: str
+    document: str | None
+    quotation: str | None
+
+
+@dataclass
+class Page:
+    """The view model of a resource page."""
+
+    iri: str
+    label: str
+    curie: str
+    definitions: list[str] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+    other_labels: list[str] = field(default_factory=list)
+    types: list[Link] = field(default_factory=list)
+    sources: list[Passage] = field(default_factory=list)
+    roles: list[Ref] = field(default_factory=list)
+    stages: list[Ref] = field(default_factory=list)
+    outgoing: list[Link] = field(default_factory=list)
+    incoming: list[Link] = field(default_factory=list)
+
+
+def ref(store: Store, term) -> Ref:
+    """Our resources link to their page; other IRIs to themselves; literals and blank nodes to nothing."""
+    if isinstance(term, ox.NamedNode):
+        href = page_url(term.value) or term.value
+        return Ref(label(store, term), href, shorten(term.value))
+    if isinstance(term, ox.BlankNode):
+        return Ref(_anonymous(store, term))
+    return Ref(term.value)
+
+
+def page_url(iri: str) -> str | None:
+    """`/id/<local>` for an IRI of our namespace, else None."""
+    if iri.startswith(PKG) and len(iri) > len(PKG):
+        return url_for("pages.resource", local=iri[len(PKG) :])
+    return None
+
+
+def _anonymous(store: Store, node: ox.BlankNode) -> str:
+    """A blank node (an OWL class expression) as `[property value X]`-style text."""
+    parts = [
+        f"{shorten(q.predicate.value)} {label(store, q.object)}"
+        for q in store.quads(node, None, None, store.asserted_graphs)
+        if q.predicate != RDF_TYPE
+    ]
+    return "[" + "; ".join(sorted(parts)) + "]" if parts else "[anonymous]"
+
+
+def build_page(store: Store, node: ox.NamedNode, edges: list[Edge]) -> Page:
+    page = Page(node.value, label(store, node), shorten(node.value))
+    literals = {DEFINITION: page.definitions, COMMENT: page.comments}
+    connected: dict[str, dict[ox.NamedNode, Ref]] = {"roles": {}, "stages": {}}
+    for edge in edges:
+        out = edge.direction == "out"
+        other = edge.object if out else edge.subject
+        link = Link(ref(store, edge.predicate), ref(store, other), edge.inferred)
+        predicate = edge.predicate.value
+        if out and predicate in literals and isinstance(other, ox.Literal):
+            literals[predicate].append(other.value)
+        elif out and predicate in LABEL_PREDICATES and other.value != page.label:
+            page.other_labels.append(other.value)
+        elif out and predicate == RDF_TYPE.value and isinstance(other, ox.NamedNode):
+            page.types.append(link)
+        elif out and predicate == SOURCE and isinstance(other, ox.NamedNode):
+            page.sources.append(_passage(store, other))
+        elif not (out and predicate in _IN_HEADER):
+            (page.outgoing if out else page.incoming).append(link)
+        if isinstance(other, ox.NamedNode) and other != node:
+            for kind, cls in (("roles", ROLE), ("stages", STAGE)):
+                if _is_a(store, other, cls):
+                    connected[kind][other] = link.other
+    page.roles = sorted(connected["roles"].values(), key=lambda r: r.text)
+    page.stages = [connected["stages"][n] for n in _in_stage_order(store, connected["stages"])]
+    return page
+
+
+def _is_a(store: Store, node: ox.NamedNode, cls: ox.NamedNode) -> bool:
+    return next(store.quads(node, RDF_TYPE, cls, store.visible_graphs(True)), None) is not None
+
+
+def _in_stage_order(store: Store, stages) -> list[ox.NamedNode]:
+    """Stages by their `pkg:stageOrder` (stages without one last), then by label."""
+
+    def order(stage: ox.NamedNode) -> tuple[int, str]:
+        found = [q.object.value for q in store.quads(stage, STAGE_ORDER, None)]
+        return (int(found[0]) if found and found[0].isdigit() else 1_000_000, label(store, stage))
+
+    return sorted(stages, key=order)
+
+
+def _passage(store: Store, iri: ox.NamedNode) -> Passage:
+    """A cited source passage: its section title, the document it is part of, and its quotation."""
+    quotes = [q.object.value for q in store.quads(iri, QUOTATION, None, store.asserted_graphs)]
+    parts = [q.object for q in store.quads(iri, IS_PART_OF, None, store.asserted_graphs)]
+    document = label(store, parts[0]) if parts else None
+    return Passage(iri.value, label(store, iri), document, min(quotes, default=None))
+
+
+# --- the same description as RDF ----------------------------------------------------------------
+
+
+def description(store: Store, edges: list[Edge], infer: bool) -> Iterator[ox.Quad]:
+    """The quads behind a page: its edges, the blank nodes they reach (closed), the linked labels."""
+    graphs = store.visible_graphs(infer)
+    seen: set[ox.Quad] = set()
+    pending: list = []
+    linked: set[ox.NamedNode] = set()
+    for edge in edges:
+        for quad in store.quads(edge.subject, edge.predicate, edge.object, graphs):
+            seen.add(quad)
+        for term in (edge.subject, edge.object):
+            if isinstance(term, ox.BlankNode):
+                pending.append(term)
+            elif isinstance(term, ox.NamedNode):
+                linked.add(term)
+    done: set[ox.BlankNode] = set()
+    while pending:
+        blank = pending.pop()
+        if blank in done:
+            continue
+        done.add(blank)
+        for quad in store.quads(blank, None, None, graphs):
+            seen.add(quad)
+            if isinstance(quad.object, ox.BlankNode):
+                pending.append(quad.object)
+    for term in linked:
+        for predicate in LABEL_PREDICATES[:2]:
+            seen.update(store.quads(term, ox.NamedNode(predicate), None, store.asserted_graphs))
+    return iter(sorted(seen, key=str))
+
+
+def _rdf(store: Store, fmt: Format, edges: list[Edge], infer: bool) -> Response:
+    quads = description(store, edges, infer)
+    # A graph format merges the asserted and inferred graphs; a dataset format keeps them apart.
+    statements = sorted({q.triple for q in quads}, key=str) if fmt.kind == GRAPH else list(quads)
+    body = write_graph(fmt, statements) or b""
+    return Response(body, 200, content_type=conneg.content_type(fmt))
+
+
+# --- views --------------------------------------------------------------------------------------
+
+
+def _choose() -> Format | None:
+    """The RDF format asked for, or None for HTML (browsers, `*/*`, `?format=html`)."""
+    override = conneg.override(request.args)
+    if override:
+        if override.lower() in ("html", HTML):
+            return None
+        return conneg.choose(request, (GRAPH, DATASET), override)
+    accept = request.accept_mimetypes
+    if not accept:
+        return None
+    offered = [HTML, *(media for media, _ in conneg.candidates((GRAPH, DATASET)))]
+    if accept.best_match(offered) == HTML:
+        return None
+    return conneg.choose(request, (GRAPH, DATASET))
+
+
+@bp.get("/id/<path:local>")
+def resource(local: str) -> Response:
+    """A resource of our namespace, as HTML or RDF; 404 (with close matches) for an unknown name."""
+    fmt = _choose()
+    infer = request.args.get("infer", "true").lower() not in ("false", "0", "no", "off")
+    store = state().store
+    iri = PKG + local
+    try:
+        node = resolve(store, f"<{iri}>")
+    except UnknownResource as exc:
+        if fmt is not None:
+            raise
+        return _html(render_template("not_found.html", iri=iri, message=exc.message), 404)
+    edges = neighbours(store, node, infer)
+    if fmt is not None:
+        response = _rdf(store, fmt, edges, infer)
+    else:
+        page = build_page(store, node, edges)
+        alternates = [(f.name, f.media_type) for f in _ALTERNATES]
+        response = _html(render_template("resource.html", page=page, infer=infer, alternates=alternates))
+    response.headers["Vary"] = "Accept"
+    response.headers["Cache-Control"] = f"public, max-age={state().config['KG_MAX_AGE']}"
+    return response
+
+
+_ALTERNATES: tuple[Format, ...] = tuple(lookup(n) for n in ("turtle", "jsonld", "ntriples", "trig"))
+
+
+@bp.get("/")
+def home() -> Response:
+    """Roles, stages and named queries, with links to the SPARQL endpoint and the API."""
+    store = state().store
+    roles = sorted((ref(store, n) for n in _instances(store, ROLE)), key=lambda r: r.text)
+    stages = [ref(store, n) for n in _in_stage_order(store, _instances(store, STAGE))]
+    queries = [describe_query(q) for q in default_catalog()]
+    return _html(render_template("home.html", roles=roles, stages=stages, queries=queries))
+
+
+@bp.get("/id/")
+def index() -> Response:
+    """Every resource of our namespace, by label."""
+    store = state().store
+    iris = {q.subject.value for q in store.quads(None, None, None, store.asserted_graphs)}
+    refs = [ref(store, ox.NamedNode(i)) for i in iris if i.startswith(PKG)]
+    refs.sort(key=lambda r: r.text.casefold())
+    return _html(render_template("index.html", resources=refs))
+
+
+def _instances(store: Store, cls: ox.NamedNode) -> list[ox.NamedNode]:
+    found = {q.subject for q in store.quads(None, RDF_TYPE, cls, store.visible_graphs(True))}
+    return [n for n in found if isinstance(n, ox.NamedNode)]
+
+
+def _html(body: str, status: int = 200) -> Response:
+    response = Response(body, status, content_type="text/html; charset=utf-8")
+    response.headers["Content-Security-Policy"] = _CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+_CURIE = re.compile(r"\bpkg:([A-Za-z][\w.-]*\w)")
+
+
+@bp.app_template_filter("link_curies")
+def link_curies(text: str, missing: str = "") -> Markup:
+    """Escape a message, then link each `pkg:Local` in it to its page (except the `missing` IRI)."""
+
+    def link(match: re.Match) -> str:
+        if PKG + match[1] == missing:
+            return match[0]
+        return f'<a href="{url_for("pages.resource", local=match[1])}">{match[0]}</a>'
+
+    return Markup(_CURIE.sub(link, str(escape(text))))

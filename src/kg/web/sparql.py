@@ -1,0 +1,94 @@
+"""`/sparql`: the SPARQL 1.1 Protocol (query side), read-only, with a time budget and a response cache.
+
+Hot path: parse the parameters → cache key → 304 / cached bytes, or: inspect the query (refusals happen
+here, without a worker) → choose the format for its form → run it in a query worker within the budget
+→ cache → answer. Without a query, `GET /sparql` answers the Service Description.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, request, url_for
+
+from .. import sparql as core
+from ..errors import KGError, QueryTimeout
+from ..executor import Job
+from . import conneg, protocol, service
+from .cache import Entry, etag
+from .ops import record_query
+from .state import state
+
+bp = Blueprint("sparql", __name__)
+
+_OUTCOMES = {QueryTimeout: "timeout", core.ForbiddenQuery: "forbidden", core.QueryError: "error"}
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Response:
+    params = protocol.read_params(request)
+    protocol.refuse_updates(params)
+    text = protocol.single_query(params)
+    override = (params.get("format") or params.get("output") or [None])[-1]
+    if text is None:
+        if request.method == "GET" and not set(params) - set(conneg.OVERRIDE_PARAMS):
+            return service.description(url_for("sparql.endpoint", _external=True), override)
+        raise core.QueryError(
+            "missing query: pass `query=` in the URL or a form body, or POST an application/sparql-query body"
+        )
+    s = state()
+    infer = protocol.flag(params, "infer", True)
+    default, named = protocol.dataset(params, s.store.graphs())
+    cap = s.config["KG_MAX_ROWS"]
+    key = (text, override, request.headers.get("Accept", ""), default, named, infer, cap, s.key)
+    tag = etag(key)
+    if request.if_none_match.contains_weak(tag):
+        return _not_modified(tag)
+    if entry := s.cache.get(key):
+        record_query(text, entry.form, "cached", 0.0, entry.rows, "", entry.truncated)
+        return _answer(entry, tag)
+    entry = _evaluate(text, override, default, named, infer, cap)
+    s.cache.put(key, entry)
+    return _answer(entry, tag)
+
+
+def _evaluate(text, override, default, named, infer, cap) -> Entry:
+    s = state()
+    started = time.perf_counter()
+    form = ""
+    try:
+        form = core.inspect(text, s.config["KG_ALLOW_SERVICE_HOSTS"]).form
+        fmt = conneg.choose(request, conneg.KINDS_BY_FORM[form], override)
+        job = Job(text, fmt.name, infer, default, named, (), cap, s.config["KG_ALLOW_SERVICE_HOSTS"])
+        answer = s.executor.run(job, s.config["KG_QUERY_TIMEOUT"])
+    except KGError as exc:
+        outcome = next((o for cls, o in _OUTCOMES.items() if isinstance(exc, cls)), "failed")
+        record_query(text, form, outcome, time.perf_counter() - started)
+        raise
+    outcome = "truncated" if answer.truncated else "ok"
+    record_query(
+        text, answer.form, outcome, time.perf_counter() - started, answer.rows, fmt.name, answer.truncated
+    )
+    return Entry(answer.body, conneg.content_type(fmt), answer.form, answer.rows, answer.truncated)
+
+
+def _answer(entry: Entry, tag: str) -> Response:
+    response = Response(entry.body, 200, content_type=entry.content_type)
+    response.set_etag(tag)
+    _cacheable(response)
+    if entry.truncated:
+        response.headers["X-KG-Truncated"] = "true"
+        response.headers["X-KG-Row-Cap"] = str(state().config["KG_MAX_ROWS"])
+    return response
+
+
+def _not_modified(tag: str) -> Response:
+    response = Response(status=304)
+    response.set_etag(tag)
+    _cacheable(response)
+    return response
+
+
+def _cacheable(response: Response) -> None:
+    response.headers["Cache-Control"] = f"public, max-age={state().config['KG_MAX_AGE']}"
+    response.headers["Vary"] = "Accept"
