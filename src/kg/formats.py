@@ -25,8 +25,11 @@ class Format:
     media_type: str
     extension: str
     kind: str  # RESULTS, GRAPH (triples) or DATASET (quads; can also carry triples)
+    w3c: str  # local name in the W3C format registry, http://www.w3.org/ns/formats/
     aliases: tuple[str, ...] = ()
     rdf: ox.RdfFormat | None = None
+    #: other media types clients send for this format (only matched among formats of the same kind)
+    also_accepts: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -34,16 +37,72 @@ class Format:
 
 
 FORMATS: tuple[Format, ...] = (
-    Format("json", "application/sparql-results+json", "srj", RESULTS, ("srj", "sparql-json")),
-    Format("xml", "application/sparql-results+xml", "srx", RESULTS, ("srx", "sparql-xml")),
-    Format("csv", "text/csv", "csv", RESULTS),
-    Format("tsv", "text/tab-separated-values", "tsv", RESULTS),
-    Format("turtle", "text/turtle", "ttl", GRAPH, ("ttl",), ox.RdfFormat.TURTLE),
-    Format("ntriples", "application/n-triples", "nt", GRAPH, ("nt", "n-triples"), ox.RdfFormat.N_TRIPLES),
-    Format("jsonld", "application/ld+json", "jsonld", GRAPH, ("json-ld",), ox.RdfFormat.JSON_LD),
-    Format("rdfxml", "application/rdf+xml", "rdf", GRAPH, ("rdf", "rdf-xml", "owl"), ox.RdfFormat.RDF_XML),
-    Format("trig", "application/trig", "trig", DATASET, (), ox.RdfFormat.TRIG),
-    Format("nquads", "application/n-quads", "nq", DATASET, ("nq", "n-quads"), ox.RdfFormat.N_QUADS),
+    Format(
+        "json",
+        "application/sparql-results+json",
+        "srj",
+        RESULTS,
+        "SPARQL_Results_JSON",
+        ("srj", "sparql-json"),
+        also_accepts=("application/json",),
+    ),
+    Format(
+        "xml",
+        "application/sparql-results+xml",
+        "srx",
+        RESULTS,
+        "SPARQL_Results_XML",
+        ("srx", "sparql-xml"),
+        also_accepts=("application/xml", "text/xml"),
+    ),
+    Format("csv", "text/csv", "csv", RESULTS, "SPARQL_Results_CSV"),
+    Format("tsv", "text/tab-separated-values", "tsv", RESULTS, "SPARQL_Results_TSV"),
+    Format(
+        "turtle",
+        "text/turtle",
+        "ttl",
+        GRAPH,
+        "Turtle",
+        ("ttl",),
+        ox.RdfFormat.TURTLE,
+        ("application/x-turtle", "text/n3"),
+    ),
+    Format(
+        "ntriples",
+        "application/n-triples",
+        "nt",
+        GRAPH,
+        "N-Triples",
+        ("nt", "n-triples"),
+        ox.RdfFormat.N_TRIPLES,
+        ("text/plain",),
+    ),
+    Format(
+        "jsonld",
+        "application/ld+json",
+        "jsonld",
+        GRAPH,
+        "JSON-LD",
+        ("json-ld",),
+        ox.RdfFormat.JSON_LD,
+        ("application/json",),
+    ),
+    Format(
+        "rdfxml",
+        "application/rdf+xml",
+        "rdf",
+        GRAPH,
+        "RDF_XML",
+        ("rdf", "rdf-xml", "owl"),
+        ox.RdfFormat.RDF_XML,
+        ("application/xml", "text/xml"),
+    ),
+    Format(
+        "trig", "application/trig", "trig", DATASET, "TriG", (), ox.RdfFormat.TRIG, ("application/x-trig",)
+    ),
+    Format(
+        "nquads", "application/n-quads", "nq", DATASET, "N-Quads", ("nq", "n-quads"), ox.RdfFormat.N_QUADS
+    ),
 )
 BY_NAME: dict[str, Format] = {n: f for f in FORMATS for n in f.names}
 BY_MEDIA_TYPE: dict[str, Format] = {f.media_type: f for f in FORMATS}

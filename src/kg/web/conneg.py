@@ -24,20 +24,6 @@ KINDS_BY_FORM: dict[str, tuple[str, ...]] = {
 }
 DEFAULTS = {RESULTS: "json", GRAPH: "turtle", DATASET: "trig"}
 
-#: Media types clients send that are not a format's registered type, by the kind they apply to.
-_SYNONYMS: dict[str, dict[str, str]] = {
-    RESULTS: {"application/json": "json", "application/xml": "xml", "text/xml": "xml"},
-    GRAPH: {
-        "application/json": "jsonld",
-        "application/xml": "rdfxml",
-        "text/xml": "rdfxml",
-        "application/x-turtle": "turtle",
-        "text/n3": "turtle",
-        "text/plain": "ntriples",
-    },
-    DATASET: {"application/x-trig": "trig"},
-}
-
 #: Short names that mean a different format for graphs (SPARQLWrapper sends `format=xml` for RDF/XML).
 _NAME_SYNONYMS: dict[str, dict[str, str]] = {GRAPH: {"xml": "rdfxml", "json": "jsonld"}}
 
@@ -48,8 +34,7 @@ OVERRIDE_PARAMS = ("format", "output")
 def candidates(kinds: tuple[str, ...]) -> list[tuple[str, Format]]:
     """(media type, format) pairs for `kinds`, the kinds' defaults first (they win ties)."""
     pairs = [(f.media_type, f) for f in FORMATS if f.kind in kinds]
-    for kind in kinds:
-        pairs += [(media, lookup(name)) for media, name in _SYNONYMS[kind].items()]
+    pairs += [(media, f) for f in FORMATS if f.kind in kinds for media in f.also_accepts]
     default_names = {DEFAULTS[k] for k in kinds}
     return sorted(pairs, key=lambda pair: pair[1].name not in default_names)
 

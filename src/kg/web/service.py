@@ -20,19 +20,6 @@ VOID = PREFIXES["void"]
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 LIMITS = BASE + "service#"
 W3C_FORMATS = "http://www.w3.org/ns/formats/"
-#: Our format names → the W3C format registry (http://www.w3.org/ns/formats/).
-_W3C_NAMES = {
-    "json": "SPARQL_Results_JSON",
-    "xml": "SPARQL_Results_XML",
-    "csv": "SPARQL_Results_CSV",
-    "tsv": "SPARQL_Results_TSV",
-    "turtle": "Turtle",
-    "ntriples": "N-Triples",
-    "jsonld": "JSON-LD",
-    "rdfxml": "RDF_XML",
-    "trig": "TriG",
-    "nquads": "N-Quads",
-}
 
 
 def _sd(name: str) -> ox.NamedNode:
@@ -62,10 +49,7 @@ def triples(endpoint: str) -> list[ox.Triple]:
         ox.Triple(default, RDF_TYPE, _sd("Graph")),
         ox.Triple(default, ox.NamedNode(VOID + "triples"), _integer(s.memo["triples"])),
     ]
-    out += [
-        ox.Triple(service, _sd("resultFormat"), ox.NamedNode(W3C_FORMATS + _W3C_NAMES[f.name]))
-        for f in FORMATS
-    ]
+    out += [ox.Triple(service, _sd("resultFormat"), ox.NamedNode(W3C_FORMATS + f.w3c)) for f in FORMATS]
     sizes = s.snapshot.manifest.get("graphs", {})
     for name in s.store.graphs():
         named, graph = ox.BlankNode(), ox.BlankNode()
