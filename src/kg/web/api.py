@@ -57,11 +57,24 @@ def _params(allowed: tuple[str, ...]) -> dict[str, str]:
     return {name: values[0] for name, values in raw.items()}
 
 
-def _required(params: dict[str, str], name: str, kind: str = "an IRI, CURIE or label") -> str:
+_NAME = "an IRI, CURIE or label"
+
+
+def _required(params: dict[str, str], name: str, kind: str = _NAME) -> str:
     value = params.get(name, "").strip()
     if not value:
         raise ParameterError(f"missing parameter {name!r} ({kind})")
     return value
+
+
+def resolve_name(name: str, parameter: str) -> ox.NamedNode:
+    """`resolve`, with a malformed IRI reported as a 400 naming the parameter rather than a crash."""
+    try:
+        return resolve(state().store, name)
+    except ValueError as exc:  # pyoxigraph refuses the IRI (a space, `<`, no scheme...)
+        raise ParameterError(
+            f"parameter {parameter!r} ({_NAME}): {name!r} is not a valid IRI: {exc}"
+        ) from None
 
 
 def _integer(params: dict[str, str], name: str, bounds: tuple[int, int, int]) -> int:
@@ -219,7 +232,7 @@ def neighbours() -> Response:
     """Every edge touching a node, outgoing first; `infer=false` for asserted edges only."""
     params = _params(("node", "infer", "limit"))
     store = state().store
-    node = resolve(store, _required(params, "node"))
+    node = resolve_name(_required(params, "node"), "node")
     limit = _integer(params, "limit", NEIGHBOUR_LIMIT)
     edges = node_edges(store, node, _flag(params, "infer", True))
     return _json(
@@ -237,8 +250,8 @@ def paths() -> Response:
     """Up to `limit` simple paths of at most `max_depth` edges between two nodes, shortest first."""
     params = _params(("from", "to", "max_depth", "limit", "infer", "directed"))
     s = state()
-    source = resolve(s.store, _required(params, "from"))
-    target = resolve(s.store, _required(params, "to"))
+    source = resolve_name(_required(params, "from"), "from")
+    target = resolve_name(_required(params, "to"), "to")
     depth, limit = _integer(params, "max_depth", MAX_DEPTH), _integer(params, "limit", PATH_LIMIT)
     infer, directed = _flag(params, "infer", True), _flag(params, "directed", False)
     budget = s.config["KG_QUERY_TIMEOUT"]
@@ -260,9 +273,8 @@ def paths() -> Response:
 def explain() -> Response:
     """Why a triple holds: asserted (with its source passage) or an OWL 2 RL derivation; 404 if not."""
     params = _params(("s", "p", "o"))
-    store = state().store
-    terms = [_required(params, name) for name in ("s", "p", "o")]
-    explanation = explain_triple(store, *terms)
+    terms = [resolve_name(_required(params, name), name) for name in ("s", "p", "o")]
+    explanation = explain_triple(state().store, *terms)
     return _json({**explanation.to_dict(), "text": explanation.render_text()})
 
 

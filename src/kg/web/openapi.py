@@ -26,6 +26,7 @@ _PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "boolean": {"type": "boolean"},
 }
 _PARAM_HINTS = {"iri": " An absolute IRI, `<IRI>`, or a CURIE such as `pkg:CRO`."}
+_NAME_SCHEMA = {"type": "string", "minLength": 1}
 _NAME_HINT = "An IRI, a CURIE such as `pkg:CRO`, or a label such as `Quality Control`."
 
 
@@ -61,8 +62,11 @@ def build() -> dict[str, Any]:
 # --- operations ---------------------------------------------------------------------------------
 
 
-def _parameter(name: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+def _parameter(
+    name: str, schema: dict[str, Any], description: str, required: bool = False, example: str | None = None
+) -> dict[str, Any]:
+    found = {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+    return found | ({"example": example} if example is not None else {})
 
 
 def _bounded(name: str, bounds: tuple[int, int, int], description: str) -> dict[str, Any]:
@@ -140,7 +144,7 @@ def _neighbours() -> dict[str, Any]:
         "tags": ["graph"],
         "summary": "Every edge touching a resource, outgoing first, each marked asserted or inferred.",
         "parameters": [
-            _parameter("node", {"type": "string", "minLength": 1}, _NAME_HINT, required=True),
+            _parameter("node", _NAME_SCHEMA, _NAME_HINT, required=True, example="pkg:QualityControl"),
             _INFER,
             _bounded("limit", api.NEIGHBOUR_LIMIT, "Most edges returned"),
         ],
@@ -159,8 +163,8 @@ def _paths() -> dict[str, Any]:
             "with `stopped` says why a search ended early."
         ),
         "parameters": [
-            _parameter("from", {"type": "string", "minLength": 1}, _NAME_HINT, required=True),
-            _parameter("to", {"type": "string", "minLength": 1}, _NAME_HINT, required=True),
+            _parameter("from", _NAME_SCHEMA, _NAME_HINT, required=True, example="pkg:CRO"),
+            _parameter("to", _NAME_SCHEMA, _NAME_HINT, required=True, example="Phase II"),
             _bounded("max_depth", api.MAX_DEPTH, "Most edges in a path"),
             _bounded("limit", api.PATH_LIMIT, "Most paths returned"),
             _INFER,
@@ -172,8 +176,12 @@ def _paths() -> dict[str, Any]:
 
 def _explain() -> dict[str, Any]:
     names = [
-        _parameter(n, {"type": "string", "minLength": 1}, f"The {role}. {_NAME_HINT}", required=True)
-        for n, role in (("s", "subject"), ("p", "predicate"), ("o", "object"))
+        _parameter(n, _NAME_SCHEMA, f"The {role}. {_NAME_HINT}", required=True, example=example)
+        for n, role, example in (
+            ("s", "subject", "pkg:CRO"),
+            ("p", "predicate", "pkg:activeInStage"),
+            ("o", "object", "pkg:PhaseIIStage"),
+        )
     ]
     return {
         "operationId": "explain",

@@ -236,7 +236,7 @@ def resource(local: str) -> Response:
     store = state().store
     iri = PKG + local
     try:
-        node = resolve(store, f"<{iri}>")
+        node = _existing(store, iri)
     except UnknownResource as exc:
         if fmt is not None:
             raise
@@ -251,6 +251,14 @@ def resource(local: str) -> Response:
     response.headers["Vary"] = "Accept"
     response.headers["Cache-Control"] = f"public, max-age={state().config['KG_MAX_AGE']}"
     return response
+
+
+def _existing(store: Store, iri: str) -> ox.NamedNode:
+    """The node for a dereferenced IRI; `UnknownResource` (with close matches) when the graph lacks it."""
+    try:
+        return resolve(store, f"<{iri}>")
+    except ValueError:  # not even a valid IRI (pyoxigraph refuses it)
+        raise UnknownResource(f"<{iri}> is not a valid IRI, so no resource has it") from None
 
 
 _ALTERNATES: tuple[Format, ...] = tuple(lookup(n) for n in ("turtle", "jsonld", "ntriples", "trig"))
