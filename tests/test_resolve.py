@@ -106,3 +106,12 @@ def test_domain_homonyms_name_both_kinds(store):
     ]
     assert "pkg:SelectionCriterion" in err.value.message and "pkg:Responsibility" in err.value.message
     assert resolve(store, "Contract Research Organization") == _iri("pkg:CRO")
+
+
+@pytest.mark.parametrize("name", ["pkg:a b", "<x y>", "<http://a b/>"])
+def test_malformed_iri_is_a_clear_400_error(store, name):
+    from kg.resolve import MalformedName
+
+    with pytest.raises(MalformedName, match="not a valid IRI") as err:
+        resolve(store, name)
+    assert err.value.status == 400

@@ -534,3 +534,13 @@ def test_explain_not_entailed_is_404_with_reason(kg_server: Client) -> None:
     assert "pkg:nope" in error["message"]
     error = get_json(kg_server, "/api/explain", {"s": "pkg:CMO", "p": "pkg:hasResponsibility"}, status=400)
     assert "'o'" in error["message"]
+
+
+def test_api_errors_are_json_for_curl_like_clients(kg_server: Client) -> None:
+    reply = kg_server.get("/api/paths", {"from": "pkg:a b", "to": "CMO"}, Accept="*/*")
+    assert reply.status == 400
+    assert reply.headers["Content-Type"].startswith("application/json")
+    body = json.loads(reply.text)
+    assert body["status"] == 400 and "not a valid IRI" in body["message"] and "'from'" in body["message"]
+    ambiguous = kg_server.get("/api/neighbours", {"node": "Expertise"}, Accept="*/*")
+    assert ambiguous.status == 400 and "names 2 resources" in json.loads(ambiguous.text)["message"]

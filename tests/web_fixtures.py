@@ -143,7 +143,24 @@ def start_server(ontology: Path, cache: Path, port: int, **settings: str) -> sub
         **settings,
     }
     command = [sys.executable, "-m", "kg.web.server", "--port", str(port), "--workers", "1"]
-    return subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.PIPE, text=True)
+    _drain(process)
+    return process
+
+
+def _drain(process: subprocess.Popen) -> None:
+    """Read the server's stdout from the start, so it can never block on a full pipe.
+
+    The "serving on" line (granian logs to stdout too) is kept for `read_announcement`.
+    """
+    process.announcements = queue.Queue()
+
+    def drain() -> None:
+        for line in process.stdout:
+            if line.startswith("pharma-kg serving on"):
+                process.announcements.put(line.strip())
+
+    threading.Thread(target=drain, daemon=True).start()
 
 
 def wait_healthy(client: Client, process: subprocess.Popen, limit: float = 90) -> None:
@@ -161,20 +178,9 @@ def wait_healthy(client: Client, process: subprocess.Popen, limit: float = 90) -
 
 
 def read_announcement(process: subprocess.Popen, limit: float) -> str:
-    """The server's "serving on" line from its stdout (granian logs there too), or "".
-
-    A thread keeps draining stdout afterwards so the server can never block on a full pipe.
-    """
-    found: queue.Queue[str] = queue.Queue()
-
-    def drain() -> None:
-        for line in process.stdout:
-            if line.startswith("pharma-kg serving on"):
-                found.put(line.strip())
-
-    threading.Thread(target=drain, daemon=True).start()
+    """The server's "serving on" line from its stdout, or "" when it did not come within `limit`."""
     try:
-        return found.get(timeout=limit)
+        return process.announcements.get(timeout=limit)
     except queue.Empty:
         return ""
 

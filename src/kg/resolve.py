@@ -29,8 +29,16 @@ LABEL_PREDICATES = (SKOS + "prefLabel", RDFS + "label", SKOS + "altLabel")
 MAX_SUGGESTIONS = 5
 
 
+class MalformedName(UnknownResource):
+    """Text that looks like an IRI or CURIE but is not a valid IRI."""
+
+    status = 400
+
+
 class AmbiguousName(UnknownResource):
     """A label shared by several resources (a homonym); the message lists them so the user can pick one."""
+
+    status = 400  # the request names several things: the client must pick, not retry elsewhere
 
     def __init__(self, message: str, candidates: list[ox.NamedNode]) -> None:
         super().__init__(message)
@@ -116,8 +124,13 @@ def resolve(store: Store, name: str) -> ox.NamedNode:
     """
     text = name.strip()
     iri = _as_iri(text)
-    if iri is not None and exists(store, ox.NamedNode(iri)):
-        return ox.NamedNode(iri)
+    if iri is not None:
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError as exc:  # a space, `<`, no scheme…: not an IRI at all
+            raise MalformedName(f"{text!r} is not a valid IRI ({exc})") from None
+        if exists(store, node):
+            return node
     matches = sorted(_index(store).by_text.get(_normal(text), ()))
     if len(matches) == 1:
         return ox.NamedNode(matches[0])

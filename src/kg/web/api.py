@@ -20,11 +20,11 @@ from ..errors import KGError, ParameterError, QueryTimeout
 from ..executor import Job, substitutions
 from ..explain import explain as explain_triple
 from ..formats import RESULTS, Format
-from ..resolve import label, resolve, term_dict
+from ..resolve import MalformedName, label, resolve, term_dict
 from ..traverse import neighbours as node_edges
 from ..traverse import paths as find_paths
 from . import conneg, protocol
-from .cache import Entry, etag
+from .cache import Entry, answer, cacheable, etag, not_modified
 from .ops import record_query
 from .state import state
 
@@ -68,13 +68,11 @@ def _required(params: dict[str, str], name: str, kind: str = _NAME) -> str:
 
 
 def resolve_name(name: str, parameter: str) -> ox.NamedNode:
-    """`resolve`, with a malformed IRI reported as a 400 naming the parameter rather than a crash."""
+    """`resolve`, with a malformed IRI reported as a 400 naming the parameter."""
     try:
         return resolve(state().store, name)
-    except ValueError as exc:  # pyoxigraph refuses the IRI (a space, `<`, no scheme...)
-        raise ParameterError(
-            f"parameter {parameter!r} ({_NAME}): {name!r} is not a valid IRI: {exc}"
-        ) from None
+    except MalformedName as exc:
+        raise ParameterError(f"parameter {parameter!r} ({_NAME}): {exc.message}") from None
 
 
 def _integer(params: dict[str, str], name: str, bounds: tuple[int, int, int]) -> int:
@@ -142,16 +140,12 @@ def run_query(name: str) -> Response:
     key = ("api", query.name, bound, fmt.name if fmt else FRIENDLY, infer, cap, s.key)
     tag = etag(key)
     if request.if_none_match.contains_weak(tag):
-        return _cacheable(Response(status=304), tag)
+        return not_modified(tag)
     entry = s.cache.get(key)
     if entry is None:
         entry = _evaluate(query, bound, fmt, infer, cap)
         s.cache.put(key, entry)
-    response = _cacheable(Response(entry.body, 200, content_type=entry.content_type), tag)
-    if entry.truncated:
-        response.headers["X-KG-Truncated"] = "true"
-        response.headers["X-KG-Row-Cap"] = str(cap)
-    return response
+    return answer(entry, tag)
 
 
 def _wants_friendly(override: str | None) -> bool:
@@ -217,13 +211,6 @@ def _cell(term: dict[str, Any]) -> dict[str, Any]:
     return cell
 
 
-def _cacheable(response: Response, tag: str) -> Response:
-    response.set_etag(tag)
-    response.headers["Cache-Control"] = f"public, max-age={state().config['KG_MAX_AGE']}"
-    response.headers["Vary"] = "Accept"
-    return response
-
-
 # --- walking the graph --------------------------------------------------------------------------
 
 
@@ -280,6 +267,4 @@ def explain() -> Response:
 
 def _json(body: dict[str, Any]) -> Response:
     """A walk's answer: derived from the immutable snapshot, so cacheable like query answers."""
-    response = jsonify(body)
-    response.headers["Cache-Control"] = f"public, max-age={state().config['KG_MAX_AGE']}"
-    return response
+    return cacheable(jsonify(body))

@@ -12,6 +12,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from flask import Response, current_app
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -63,3 +65,28 @@ class ResponseCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+# --- the HTTP side: every cacheable answer gets the same validators and headers ------------------
+
+
+def cacheable(response: Response, tag: str | None = None) -> Response:
+    """Mark an answer derived from the immutable snapshot as cacheable (and give it its ETag)."""
+    if tag is not None:
+        response.set_etag(tag)
+    response.headers["Cache-Control"] = f"public, max-age={current_app.config['KG_MAX_AGE']}"
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def not_modified(tag: str) -> Response:
+    return cacheable(Response(status=304), tag)
+
+
+def answer(entry: Entry, tag: str) -> Response:
+    """The 200 for a cache entry, saying when the row cap cut it."""
+    response = cacheable(Response(entry.body, 200, content_type=entry.content_type), tag)
+    if entry.truncated:
+        response.headers["X-KG-Truncated"] = "true"
+        response.headers["X-KG-Row-Cap"] = str(current_app.config["KG_MAX_ROWS"])
+    return response

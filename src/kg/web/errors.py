@@ -3,7 +3,7 @@
 A `KGError` carries its status and a message a user can act on; werkzeug's HTTP exceptions (404, 405
 with `Allow`, 413, 415) keep their status and headers. Anything else is a bug: it is logged with its
 traceback here and the client gets a bare 500 — never a traceback, a file path or a remote port's state.
-The body is JSON when the client prefers JSON, else plain text.
+The body is JSON when the client prefers JSON (or does not mind, under /api/), else plain text.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ def register(app: Flask) -> None:
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     """A short error body in the client's preferred representation."""
     accept = request.accept_mimetypes
-    if accept.quality("application/json") > accept.quality("text/plain"):
+    json_q, text_q = accept.quality("application/json"), accept.quality("text/plain")
+    # the JSON API answers errors in JSON unless the client asks for text; elsewhere text is the default
+    if json_q > text_q or (request.path.startswith("/api/") and json_q >= text_q):
         body = json.dumps({"status": status, "message": message})
         response = Response(body, status, mimetype="application/json")
     else:

@@ -26,6 +26,7 @@ from ..store import Store
 from ..traverse import Edge, neighbours
 from . import conneg
 from .api import describe_query
+from .cache import cacheable
 from .state import state
 
 bp = Blueprint("pages", __name__)
@@ -248,9 +249,7 @@ def resource(local: str) -> Response:
         page = build_page(store, node, edges)
         alternates = [(f.name, f.media_type) for f in _ALTERNATES]
         response = _html(render_template("resource.html", page=page, infer=infer, alternates=alternates))
-    response.headers["Vary"] = "Accept"
-    response.headers["Cache-Control"] = f"public, max-age={state().config['KG_MAX_AGE']}"
-    return response
+    return cacheable(response)
 
 
 def _existing(store: Store, iri: str) -> ox.NamedNode:

@@ -15,7 +15,7 @@ from .. import sparql as core
 from ..errors import KGError, QueryTimeout
 from ..executor import Job
 from . import conneg, protocol, service
-from .cache import Entry, etag
+from .cache import Entry, answer, etag, not_modified
 from .ops import record_query
 from .state import state
 
@@ -43,13 +43,13 @@ def endpoint() -> Response:
     key = (text, override, request.headers.get("Accept", ""), default, named, infer, cap, s.key)
     tag = etag(key)
     if request.if_none_match.contains_weak(tag):
-        return _not_modified(tag)
+        return not_modified(tag)
     if entry := s.cache.get(key):
         record_query(text, entry.form, "cached", 0.0, entry.rows, "", entry.truncated)
-        return _answer(entry, tag)
+        return answer(entry, tag)
     entry = _evaluate(text, override, default, named, infer, cap)
     s.cache.put(key, entry)
-    return _answer(entry, tag)
+    return answer(entry, tag)
 
 
 def _evaluate(text, override, default, named, infer, cap) -> Entry:
@@ -70,25 +70,3 @@ def _evaluate(text, override, default, named, infer, cap) -> Entry:
         text, answer.form, outcome, time.perf_counter() - started, answer.rows, fmt.name, answer.truncated
     )
     return Entry(answer.body, conneg.content_type(fmt), answer.form, answer.rows, answer.truncated)
-
-
-def _answer(entry: Entry, tag: str) -> Response:
-    response = Response(entry.body, 200, content_type=entry.content_type)
-    response.set_etag(tag)
-    _cacheable(response)
-    if entry.truncated:
-        response.headers["X-KG-Truncated"] = "true"
-        response.headers["X-KG-Row-Cap"] = str(state().config["KG_MAX_ROWS"])
-    return response
-
-
-def _not_modified(tag: str) -> Response:
-    response = Response(status=304)
-    response.set_etag(tag)
-    _cacheable(response)
-    return response
-
-
-def _cacheable(response: Response) -> None:
-    response.headers["Cache-Control"] = f"public, max-age={state().config['KG_MAX_AGE']}"
-    response.headers["Vary"] = "Accept"
