@@ -183,3 +183,21 @@ def test_json_results_are_sparql_json(tiny):
         "http://example.org/w1",
         "http://example.org/w2",
     ]
+
+
+def test_union_fast_path_answers_like_the_explicit_graph_list(store):
+    """All graphs visible uses Oxigraph's union flag; the same graphs listed explicitly must agree."""
+    listed = tuple(reversed(store.graphs()))  # another order: forces the explicit-list path
+    query = (
+        "SELECT ?s ?o WHERE { ?s <https://w3id.org/pharma-kg/id/hasResponsibility> ?r . "
+        "?r <https://w3id.org/pharma-kg/id/performedInStage> ?o } ORDER BY ?s ?o"
+    )
+    fast = [(r["s"].value, r["o"].value) for r in sparql.run(store, query).rows]
+    slow = [
+        (r["s"].value, r["o"].value) for r in sparql.run(store, query, DatasetSpec(True, listed, listed)).rows
+    ]
+    assert fast == slow and len(fast) > 5
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    n_fast = next(sparql.run(store, count).rows)["n"].value
+    n_slow = next(sparql.run(store, count, DatasetSpec(True, listed, listed)).rows)["n"].value
+    assert n_fast == n_slow
