@@ -20,6 +20,7 @@ from ..executor import Executor
 from ..store import OxigraphStore
 from . import api, errors, graphstore, openapi, ops, pages, sparql
 from .cache import ResponseCache
+from .replay import ReplayMiddleware
 from .state import State
 
 #: Every setting, its default and how to read it from an environment variable.
@@ -83,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     errors.register(app)
     app.after_request(_cors(settings["KG_CORS_ORIGINS"]))
+    app.wsgi_app = ReplayMiddleware(app.wsgi_app, settings["KG_CACHE_ENTRIES"], settings["KG_CACHE_BYTES"])
     return app
 
 

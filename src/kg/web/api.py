@@ -26,6 +26,7 @@ from ..traverse import paths as find_paths
 from . import conneg, protocol
 from .cache import Entry, answer, cacheable, etag, not_modified
 from .ops import record_query
+from .replay import mark
 from .state import state
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -145,6 +146,7 @@ def run_query(name: str) -> Response:
     if entry is None:
         entry = _evaluate(query, bound, fmt, infer, cap)
         s.cache.put(key, entry)
+    mark(request.environ, query.text, entry, "/api/queries/<name>")
     return answer(entry, tag)
 
 

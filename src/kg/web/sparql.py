@@ -17,6 +17,7 @@ from ..executor import Job
 from . import conneg, protocol, service
 from .cache import Entry, answer, etag, not_modified
 from .ops import record_query
+from .replay import mark
 from .state import state
 
 bp = Blueprint("sparql", __name__)
@@ -46,9 +47,15 @@ def endpoint() -> Response:
         return not_modified(tag)
     if entry := s.cache.get(key):
         record_query(text, entry.form, "cached", 0.0, entry.rows, "", entry.truncated)
-        return answer(entry, tag)
+        return _replayable(text, entry, tag)
     entry = _evaluate(text, override, default, named, infer, cap)
     s.cache.put(key, entry)
+    return _replayable(text, entry, tag)
+
+
+def _replayable(text: str, entry: Entry, tag: str) -> Response:
+    """The answer, marked so the replay middleware may serve the same GET again without Flask."""
+    mark(request.environ, text, entry, "/sparql")
     return answer(entry, tag)
 
 
