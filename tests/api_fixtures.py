@@ -19,7 +19,7 @@ PKG = "https://w3id.org/pharma-kg/id/"
 
 @pytest.fixture(scope="session")
 def kg_server(cache_dir: Path):
-    """`python -m kg.web.server` on 127.0.0.1:<free port> over the packaged ontology; yields a `Client`."""
+    """`kg serve` on 127.0.0.1:<free port> over the packaged ontology; yields a `Client`."""
     port = free_port()
     process = start_server(ONTOLOGY, cache_dir, port, KG_QUERY_TIMEOUT="20", KG_MAX_ROWS="10000")
     client = Client("127.0.0.1", port)

@@ -1,6 +1,6 @@
 """Fixtures for the HTTP tests: a small ontology with known content and the REAL server process.
 
-The server is `python -m kg.web.server` on a free loopback port with a tmp cache and small limits
+The server is `kg serve` (as `python -m kg.cli serve`) on a free loopback port with a tmp cache and small limits
 (1.5 s budget, 50 rows, 64 KiB bodies), so limits can be hit cheaply. Import the fixtures explicitly:
 `from web_fixtures import server, Client  # noqa: F401`.
 """
@@ -142,7 +142,7 @@ def start_server(ontology: Path, cache: Path, port: int, **settings: str) -> sub
         "KG_QUERY_WORKERS": "2",
         **settings,
     }
-    command = [sys.executable, "-m", "kg.web.server", "--port", str(port), "--workers", "1"]
+    command = [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--workers", "1"]
     process = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.PIPE, text=True)
     _drain(process)
     return process
