@@ -115,7 +115,7 @@ def test_queries_lists_every_rq_file(cache_dir):
 
 
 def test_paths_by_label_shows_nodes_and_edges(cache_dir):
-    done = kg("paths", "CRO", "Phase III", "--limit", "3", cache=cache_dir, check=True)
+    done = kg("paths", "CRO", "Phase III clinical trial", "--limit", "3", cache=cache_dir, check=True)
     assert done.stdout.splitlines()[0] == "1. (1 step) CRO —pkg:activeInStage→ (inferred) Phase III"
     assert "—pkg:hasResponsibility→" in done.stdout and "—pkg:performedInStage→ Phase III" in done.stdout
     as_json = json.loads(kg("paths", "CRO", "Phase III", "--json", "--no-infer", cache=cache_dir).stdout)
