@@ -155,3 +155,47 @@ def test_describe_and_neighbours(cache_dir):
 def test_unknown_or_ambiguous_names_and_bad_bounds(cache_dir, args, expected):
     done = kg(*args, cache=cache_dir)
     assert done.returncode != 0 and expected in done.stderr
+
+
+USER_ORG = """\
+@prefix pkg: <https://w3id.org/pharma-kg/id/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+<https://example.org/Acme> a pkg:Organisation ; skos:prefLabel "Acme Research"@en ;
+  dcterms:source <https://example.org/crm-export> ; pkg:playsRole pkg:CRO .
+"""
+
+
+def test_user_data_is_validated_and_classified_by_the_reasoner(tmp_path):
+    mine = tmp_path / "acme.ttl"
+    mine.write_text(USER_ORG, encoding="utf-8")
+    done = kg(
+        "--data",
+        str(mine),
+        "query",
+        "--name",
+        "role-organisations",
+        "--param",
+        "role=pkg:CRO",
+        "--format",
+        "csv",
+        cache=tmp_path / "c",
+        check=True,
+    )
+    assert "https://example.org/Acme" in done.stdout
+    proof = kg(
+        "--data",
+        str(mine),
+        "explain",
+        "Acme Research",
+        "rdf:type",
+        "pkg:ContractResearchOrganisation",
+        cache=tmp_path / "c",
+        check=True,
+    )
+    assert "cls-hv2" in proof.stdout and "asserted in user/acme" in proof.stdout
+    mine.write_text(
+        USER_ORG.replace("dcterms:source <https://example.org/crm-export> ;", ""), encoding="utf-8"
+    )
+    refused = kg("--data", str(mine), "build", cache=tmp_path / "c")
+    assert refused.returncode == 1 and str(mine) in refused.stderr and "dcterms:source" in refused.stderr

@@ -1,8 +1,8 @@
 """Fixtures for the HTTP tests: a small ontology with known content and the REAL server process.
 
-The server is `kg serve` (as `python -m kg.cli serve`) on a free loopback port with a tmp cache and small limits
-(1.5 s budget, 50 rows, 64 KiB bodies), so limits can be hit cheaply. Import the fixtures explicitly:
-`from web_fixtures import server, Client  # noqa: F401`.
+The server is `kg serve` (as `python -m kg.cli serve`) on a free loopback port with a tmp cache and
+small limits (1.5 s budget, 50 rows, 64 KiB bodies), so limits can be hit cheaply. Test modules load
+the fixtures with `pytest_plugins = ["web_fixtures"]`.
 """
 
 from __future__ import annotations
