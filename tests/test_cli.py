@@ -199,3 +199,37 @@ def test_user_data_is_validated_and_classified_by_the_reasoner(tmp_path):
     )
     refused = kg("--data", str(mine), "build", cache=tmp_path / "c")
     assert refused.returncode == 1 and str(mine) in refused.stderr and "dcterms:source" in refused.stderr
+
+
+@pytest.mark.slow
+def test_serve_with_user_data_answers_over_http(tmp_path):
+    """`kg --data F --cache-dir D serve` passes its options through to the server's worker processes."""
+    import signal
+    import time
+    import urllib.request
+
+    from web_fixtures import free_port
+
+    (tmp_path / "acme.ttl").write_text(USER_ORG, encoding="utf-8")
+    port = free_port()
+    args = ["--data", "acme.ttl", "--cache-dir", "c", "serve", "--port", str(port), "--workers", "1"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", *args],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/api/queries/role-organisations?role=pkg:CRO&format=csv"
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(url, timeout=5) as reply:
+                    body = reply.read().decode()
+                break
+            except OSError:
+                assert server.poll() is None, "kg serve exited"
+                time.sleep(0.2)
+        assert "https://example.org/Acme" in body
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)

@@ -275,9 +275,10 @@ def serve(ctx: Context, host, port, workers, timeout, max_rows, allow_service_ho
     from .web.server import serve as run
 
     config = {
-        "KG_ONTOLOGY": str(ctx.ontology) if ctx.ontology else None,
-        "KG_DATA": [str(p) for p in ctx.data],
-        "KG_CACHE_DIR": str(ctx.cache) if ctx.cache else None,
+        # absolute paths: the server's worker processes need not share our working directory
+        "KG_ONTOLOGY": ctx.ontology.resolve() if ctx.ontology else None,
+        "KG_DATA": [p.resolve() for p in ctx.data],
+        "KG_CACHE_DIR": ctx.cache.resolve() if ctx.cache else None,
         "KG_QUERY_TIMEOUT": timeout,
         "KG_MAX_ROWS": max_rows,
         "KG_ALLOW_SERVICE_HOSTS": list(allow_service_host),

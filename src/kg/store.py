@@ -66,6 +66,7 @@ class OxigraphStore:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self._store = ox.Store()
+        self._counts: dict[str | None, int] = {}
         self._store.bulk_load(path=str(snapshot.nquads), format=ox.RdfFormat.N_QUADS)
         self.key = snapshot.key
         self.manifest = snapshot.manifest
@@ -79,9 +80,14 @@ class OxigraphStore:
         return (*self.asserted_graphs, self.inferred_graph) if infer else self.asserted_graphs
 
     def count(self, graph: str | None = None) -> int:
-        if graph is None:
-            return len(self._store)
-        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        """Quads in one graph (or all); the snapshot never changes, so each count is computed once."""
+        if graph not in self._counts:
+            if graph is None:
+                self._counts[graph] = len(self._store)
+            else:
+                pattern = self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+                self._counts[graph] = sum(1 for _ in pattern)
+        return self._counts[graph]
 
     def quads(self, subject=None, predicate=None, obj=None, graphs=None) -> Iterator[ox.Quad]:
         if graphs is None:

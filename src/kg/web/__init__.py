@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import atexit
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +23,34 @@ from .cache import ResponseCache
 from .replay import ReplayMiddleware
 from .state import State
 
-#: Every setting, its default and how to read it from an environment variable.
-DEFAULTS: dict[str, tuple[Any, Callable[[str], Any]]] = {
+
+def _paths(value: str | Iterable) -> tuple[Path, ...]:
+    items = value.split(os.pathsep) if isinstance(value, str) else value
+    return tuple(Path(p) for p in items if p)
+
+
+def _hosts(value: str | Iterable[str]) -> frozenset[str]:
+    items = value.split(",") if isinstance(value, str) else value
+    return frozenset(h.strip() for h in items if h.strip())
+
+
+#: Every setting, its default and its parser (applied to environment strings and to config values).
+DEFAULTS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "KG_ONTOLOGY": (None, Path),  # folder of *.ttl sources; None = the packaged ontology
-    "KG_DATA": ((), lambda v: tuple(Path(p) for p in v.split(os.pathsep) if p)),  # extra data files
+    "KG_DATA": ((), _paths),  # extra data files (os.pathsep-separated in the environment)
     "KG_CACHE_DIR": (None, Path),  # build cache; None = $KG_CACHE_DIR / ~/.cache/pharma-kg
     "KG_QUERY_TIMEOUT": (10.0, float),  # seconds per query, then 503 + Retry-After
     "KG_RETRY_AFTER": (5, int),  # seconds, in the Retry-After of a 503
     "KG_MAX_ROWS": (10000, int),  # result rows (or triples) before the answer is cut
     "KG_MAX_BODY": (1024 * 1024, int),  # request body bytes, then 413
-    "KG_ALLOW_SERVICE_HOSTS": (frozenset(), lambda v: frozenset(h for h in v.split(",") if h)),
+    "KG_ALLOW_SERVICE_HOSTS": (frozenset(), _hosts),  # comma-separated in the environment
     "KG_CORS_ORIGINS": ("*", str),  # "*" or a comma-separated list of origins
     "KG_QUERY_WORKERS": (2, int),  # query worker processes per server process
     "KG_WORKERS": (2, int),  # server processes (used by `serve`)
     "KG_CACHE_ENTRIES": (2048, int),  # response cache entries per process (0 disables)
     "KG_CACHE_BYTES": (64 * 1024 * 1024, int),  # response cache bytes per process
     "KG_MAX_AGE": (300, int),  # Cache-Control max-age of query answers, seconds
+    "KG_STREAM_ABOVE": (100_000, int),  # dumps of more triples are streamed in chunks, not kept whole
 }
 
 #: The blueprints, in registration order; other surfaces (api, pages) add theirs here.
@@ -46,17 +58,14 @@ BLUEPRINTS: list[Blueprint] = [ops.bp, sparql.bp, graphstore.bp, api.bp, openapi
 
 
 def load_config(config: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Defaults < `KG_*` environment variables < `config`."""
+    """Defaults < `KG_*` environment variables < `config`, every value parsed to its type."""
     loaded = {}
     for name, (default, parse) in DEFAULTS.items():
         raw = os.environ.get(name)
         loaded[name] = parse(raw) if raw not in (None, "") else default
-    loaded.update(config or {})
-    if isinstance(loaded["KG_ALLOW_SERVICE_HOSTS"], str):
-        loaded["KG_ALLOW_SERVICE_HOSTS"] = DEFAULTS["KG_ALLOW_SERVICE_HOSTS"][1](
-            loaded["KG_ALLOW_SERVICE_HOSTS"]
-        )
-    loaded["KG_ALLOW_SERVICE_HOSTS"] = frozenset(loaded["KG_ALLOW_SERVICE_HOSTS"])
+    for name, value in (config or {}).items():
+        known = DEFAULTS.get(name)
+        loaded[name] = known[1](value) if known and value is not None else value
     return loaded
 
 

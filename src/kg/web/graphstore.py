@@ -1,13 +1,19 @@
 """Graph Store Protocol (read side) at `/rdf-graphs`, and the whole dataset at `/dataset`.
 
 These are plain dumps of the immutable snapshot — no query evaluation, so no worker and no time budget.
-Each answer is serialized once per format and kept (gzipped too); ETags come from the snapshot key, so
-clients revalidate with 304. Writes answer 405 (the server is read-only).
+A dump of up to `KG_STREAM_ABOVE` triples is serialized once per format and kept (gzipped too); a
+larger one in a line-friendly format (Turtle, N-Triples, TriG, N-Quads: chunks of these concatenate
+into a valid document) is streamed in chunks of `_CHUNK` statements, gzipped on the fly, and never held
+whole. ETags come from the snapshot key, so clients revalidate with 304. Writes answer 405 (the server
+is read-only).
 """
 
 from __future__ import annotations
 
 import gzip
+import itertools
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 
 from flask import Blueprint, Response, request
 
@@ -20,6 +26,8 @@ from .state import state
 bp = Blueprint("graphstore", __name__)
 
 _MEMO_LIMIT = 64
+_CHUNK = 5000
+_CONCATENABLE = ("turtle", "ntriples", "trig", "nquads")
 
 
 @bp.get("/rdf-graphs")
@@ -46,7 +54,8 @@ def graph() -> Response:
                 seen.add(quad.triple)
                 yield quad.triple
 
-    return _dump(("graph", graphs, fmt.name), fmt, triples)
+    size = sum(s.store.count(g) for g in graphs)
+    return _dump(("graph", graphs, fmt.name), fmt, triples, size)
 
 
 @bp.get("/dataset")
@@ -54,10 +63,11 @@ def graph() -> Response:
 def dataset(ext: str | None = None) -> Response:
     """Every graph, asserted and inferred, as TriG (default) or N-Quads."""
     fmt = conneg.choose(request, (DATASET,), ext or conneg.override(request.args))
-    return _dump(("dataset", fmt.name), fmt, lambda: state().store.quads())
+    store = state().store
+    return _dump(("dataset", fmt.name), fmt, store.quads, state().memo["triples"])
 
 
-def _dump(key: tuple, fmt: Format, statements) -> Response:
+def _dump(key: tuple, fmt: Format, statements: Callable[[], Iterable], size: int) -> Response:
     s = state()
     gzipped = request.accept_encodings.quality("gzip") > 0
     tag = etag((*key, gzipped, s.key))
@@ -67,6 +77,13 @@ def _dump(key: tuple, fmt: Format, statements) -> Response:
     }
     if request.if_none_match.contains_weak(tag):
         response = Response(status=304, headers=headers)
+        response.set_etag(tag)
+        return response
+    if size > s.config["KG_STREAM_ABOVE"] and fmt.name in _CONCATENABLE:
+        response = Response(_chunks(fmt, statements(), gzipped), 200, content_type=conneg.content_type(fmt))
+        response.headers.update(headers)
+        if gzipped:
+            response.headers["Content-Encoding"] = "gzip"
         response.set_etag(tag)
         return response
     memo_key = (*key, gzipped)
@@ -82,3 +99,14 @@ def _dump(key: tuple, fmt: Format, statements) -> Response:
         response.headers["Content-Encoding"] = "gzip"
     response.set_etag(tag)
     return response
+
+
+def _chunks(fmt: Format, statements: Iterable, gzipped: bool) -> Iterator[bytes]:
+    """Serialize `_CHUNK` statements at a time (each chunk repeats the prefixes: still one valid document)."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31) if gzipped else None  # wbits 31: a gzip stream
+    items = iter(statements)
+    while batch := list(itertools.islice(items, _CHUNK)):
+        chunk = write_graph(fmt, batch) or b""
+        yield packer.compress(chunk) if packer else chunk
+    if packer:
+        yield packer.flush()
