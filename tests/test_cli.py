@@ -75,7 +75,7 @@ def test_export_selection_inferred_only(cache_dir):
         (("query", "--format", "yaml", "SELECT * { ?s ?p ?o }"), "supported here"),
         (("query", "--name", "no-such-query"), "no named query"),
         (("query", "--name", "responsibilities", "--param", "colour=red"), "no parameter 'colour'"),
-        (("query", "--name", "responsibilities", "--param", "role=not an iri"), "must be an IRI"),
+        (("query", "--name", "responsibilities", "--param", "role=not an iri"), "must be an IRI, a CURIE"),
         (("query", "INSERT DATA { <http://a> <http://b> <http://c> }"), "read-only"),
         (("export", "--format", "csv"), "supported here"),
     ],

@@ -468,3 +468,12 @@ def test_graph_summary(run_named: Callable[..., list[Row]]) -> None:
         "Selection criterion": 4,
         "Source passage": 5,
     }
+
+
+def test_iri_parameters_accept_full_iris_curies_and_bare_local_names(
+    run_named: Callable[..., list[Row]],
+) -> None:
+    by_curie = run_named("responsibilities", role="pkg:CMO")
+    assert run_named("responsibilities", role="CMO") == by_curie
+    assert run_named("responsibilities", role=f"<{PKG}CMO>") == by_curie
+    assert len(by_curie) == 5

@@ -28,6 +28,7 @@ def test_wheel_carries_ontology_and_queries(wheel):
     assert "kg/ontology/vocabulary.ttl" in names
     assert "kg/ontology/shapes.ttl" in names
     assert any(n.startswith("kg/queries/") and n.endswith(".rq") for n in names)
+    assert "kg/web/templates/resource.html" in names and "kg/web/static/style.css" in names
     assert any(n.endswith("entry_points.txt") for n in names)
 
 

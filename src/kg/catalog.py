@@ -21,7 +21,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import ParameterError, SourceError, UnknownQuery
-from .namespaces import expand_curie
+from .namespaces import PKG, expand_curie
 from .sources import data_dir
 from .sparql import lex
 
@@ -51,10 +51,15 @@ class Param:
             raise ParameterError(f"parameter {self.name!r} must be {_article(self.type)}: {exc}") from None
 
 
+_TYPE_WORDS = {
+    "iri": "an IRI, a CURIE or a pkg: local name",
+    "integer": "an integer",
+    "boolean": "true or false",
+}
+
+
 def _article(kind: str) -> str:
-    return {"iri": "an IRI or CURIE", "integer": "an integer", "boolean": "true or false"}.get(
-        kind, "a string"
-    )
+    return _TYPE_WORDS.get(kind, "a string")
 
 
 def _convert(kind: str, value: str) -> ox.NamedNode | ox.Literal:
@@ -69,6 +74,8 @@ def _convert(kind: str, value: str) -> ox.NamedNode | ox.Literal:
             raise ValueError(f"{value!r} is not a boolean")
         return ox.Literal(str(value.lower() in ("true", "1")).lower(), datatype=ox.NamedNode(XSD + "boolean"))
     iri = value[1:-1] if value.startswith("<") and value.endswith(">") else expand_curie(value) or value
+    if re.fullmatch(r"[A-Za-z0-9_-]+", iri):  # a bare local name of our namespace, as the CLI accepts
+        iri = PKG + iri
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$", iri):
         raise ValueError(f"{value!r} is neither a CURIE with a known prefix nor an absolute IRI")
     return ox.NamedNode(iri)
