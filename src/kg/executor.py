@@ -24,7 +24,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+import pyoxigraph as ox
+
+from . import formats, sparql
+from .build import Snapshot
 from .errors import KGError, QueryError, QueryTimeout
+from .store import DatasetSpec, OxigraphStore
 from .terms import OxTerm
 
 log = logging.getLogger(__name__)
@@ -82,11 +87,7 @@ def _watch_parent(parent_pid: int) -> None:
             os._exit(0)
 
 
-def _answer(store, job: Job) -> Answer:
-
-    from . import formats, sparql
-    from .store import DatasetSpec
-
+def _answer(store: OxigraphStore, job: Job) -> Answer:
     spec = DatasetSpec(job.infer, job.default_graphs, job.named_graphs)
     subs = {name: _parse_term(value) for name, value in job.substitutions}
     outcome = sparql.run(store, job.text, spec, subs, job.cap, job.allowed_service_hosts)
@@ -110,17 +111,12 @@ def _answer(store, job: Job) -> Answer:
 
 def _parse_term(ntriples: str):
     """An RDF term from its N-Triples form, read as the object of a one-line N-Triples document."""
-    import pyoxigraph as ox
-
     triple = next(iter(ox.parse(f"<urn:kg:s> <urn:kg:p> {ntriples} .".encode(), ox.RdfFormat.N_TRIPLES)))
     return triple.object
 
 
 def worker_main(fd: int) -> None:
     """A worker's life: load the snapshot, say ready, then answer jobs until the socket closes."""
-    from .build import Snapshot
-    from .store import OxigraphStore
-
     conn = Connection(fd)
     folder, manifest, parent_pid = conn.recv()
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
