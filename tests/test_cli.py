@@ -233,3 +233,15 @@ def test_serve_with_user_data_answers_over_http(tmp_path):
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(20)
+
+
+def test_serve_on_a_taken_port_says_so(cache_dir):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = kg("serve", "--port", str(port), cache=cache_dir)
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr

@@ -16,6 +16,7 @@ import encodings.idna  # noqa: F401
 import http.client
 import logging
 import os
+import socket
 import sys
 import tempfile
 import threading
@@ -25,6 +26,7 @@ from typing import Any
 from flask import Flask
 
 from ..build import build
+from ..errors import KGError
 from . import DEFAULTS, create_app, load_config
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,21 @@ def _announce_when_ready(host: str, port: int) -> None:
     print(f"pharma-kg serving on http://{shown}:{port}/ (sparql: /sparql)", flush=True)
 
 
+class CannotListen(KGError):
+    """The address is taken or not ours to bind."""
+
+
+def _check_free(host: str, port: int) -> None:
+    """Fail with one clear line before granian starts (its own failure is a Rust backtrace)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror} (try --port)") from None
+
+
 def serve(host: str = "127.0.0.1", port: int = 7878, workers: int = 2, config: dict | None = None) -> None:
     """Run the endpoint until interrupted. Binds loopback unless told otherwise."""
     from granian import Granian
@@ -70,6 +87,7 @@ def serve(host: str = "127.0.0.1", port: int = 7878, workers: int = 2, config: d
 
     settings = load_config(config)
     settings["KG_WORKERS"] = workers
+    _check_free(host, port)
     build(settings["KG_ONTOLOGY"], tuple(settings["KG_DATA"]), settings["KG_CACHE_DIR"])
     _export(settings)
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
