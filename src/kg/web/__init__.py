@@ -18,7 +18,7 @@ from flask import Blueprint, Flask, Response, request
 from ..build import build
 from ..executor import Executor
 from ..store import OxigraphStore
-from . import api, errors, graphstore, openapi, ops, pages, sparql
+from . import api, console, errors, graphstore, openapi, ops, pages, sparql
 from .cache import ResponseCache
 from .replay import ReplayMiddleware
 from .state import State
@@ -54,7 +54,7 @@ DEFAULTS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
 }
 
 #: The blueprints, in registration order; other surfaces (api, pages) add theirs here.
-BLUEPRINTS: list[Blueprint] = [ops.bp, sparql.bp, graphstore.bp, api.bp, openapi.bp, pages.bp]
+BLUEPRINTS: list[Blueprint] = [ops.bp, sparql.bp, graphstore.bp, api.bp, openapi.bp, pages.bp, console.bp]
 
 
 def load_config(config: dict[str, Any] | None = None) -> dict[str, Any]:

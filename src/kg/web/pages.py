@@ -241,14 +241,14 @@ def resource(local: str) -> Response:
     except UnknownResource as exc:
         if fmt is not None:
             raise
-        return _html(render_template("not_found.html", iri=iri, message=exc.message), 404)
+        return html(render_template("not_found.html", iri=iri, message=exc.message), 404)
     edges = neighbours(store, node, infer)
     if fmt is not None:
         response = _rdf(store, fmt, edges, infer)
     else:
         page = build_page(store, node, edges)
         alternates = [(f.name, f.media_type) for f in _ALTERNATES]
-        response = _html(render_template("resource.html", page=page, infer=infer, alternates=alternates))
+        response = html(render_template("resource.html", page=page, infer=infer, alternates=alternates))
     return cacheable(response)
 
 
@@ -270,7 +270,7 @@ def home() -> Response:
     roles = sorted((ref(store, n) for n in _instances(store, ROLE)), key=lambda r: r.text)
     stages = [ref(store, n) for n in _in_stage_order(store, _instances(store, STAGE))]
     queries = [describe_query(q) for q in default_catalog()]
-    return _html(render_template("home.html", roles=roles, stages=stages, queries=queries))
+    return html(render_template("home.html", roles=roles, stages=stages, queries=queries))
 
 
 @bp.get("/id/")
@@ -280,7 +280,7 @@ def index() -> Response:
     iris = {q.subject.value for q in store.quads(None, None, None, store.asserted_graphs)}
     refs = [ref(store, ox.NamedNode(i)) for i in iris if i.startswith(PKG)]
     refs.sort(key=lambda r: r.text.casefold())
-    return _html(render_template("index.html", resources=refs))
+    return html(render_template("index.html", resources=refs))
 
 
 def _instances(store: Store, cls: ox.NamedNode) -> list[ox.NamedNode]:
@@ -288,7 +288,8 @@ def _instances(store: Store, cls: ox.NamedNode) -> list[ox.NamedNode]:
     return [n for n in found if isinstance(n, ox.NamedNode)]
 
 
-def _html(body: str, status: int = 200) -> Response:
+def html(body: str, status: int = 200) -> Response:
+    """An HTML page with our Content-Security-Policy (no scripts, nothing from another host)."""
     response = Response(body, status, content_type="text/html; charset=utf-8")
     response.headers["Content-Security-Policy"] = _CSP
     response.headers["X-Content-Type-Options"] = "nosniff"

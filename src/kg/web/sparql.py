@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, redirect, request, url_for
 
 from .. import sparql as core
 from ..errors import KGError, QueryTimeout
@@ -33,6 +33,11 @@ def endpoint() -> Response:
     override = (params.get("format") or params.get("output") or [None])[-1]
     if text is None:
         if request.method == "GET" and not set(params) - set(conneg.OVERRIDE_PARAMS):
+            if (
+                override is None
+                and request.accept_mimetypes.best_match(["text/turtle", "text/html"]) == "text/html"
+            ):
+                return redirect(url_for("console.page"), 303)  # a person: the query page
             return service.description(url_for("sparql.endpoint", _external=True), override)
         raise core.QueryError(
             "missing query: pass `query=` in the URL or a form body, or POST an application/sparql-query body"
@@ -48,7 +53,7 @@ def endpoint() -> Response:
     if entry := s.cache.get(key):
         record_query(text, entry.form, "cached", 0.0, entry.rows, "", entry.truncated)
         return _replayable(text, entry, tag)
-    entry = _evaluate(text, override, default, named, infer, cap)
+    entry = evaluate(text, override, default, named, infer, cap)
     s.cache.put(key, entry)
     return _replayable(text, entry, tag)
 
@@ -59,7 +64,8 @@ def _replayable(text: str, entry: Entry, tag: str) -> Response:
     return answer(entry, tag)
 
 
-def _evaluate(text, override, default, named, infer, cap) -> Entry:
+def evaluate(text, override, default, named, infer, cap) -> Entry:
+    """Run a query in a worker within the budget, negotiate its format, count and log it."""
     s = state()
     started = time.perf_counter()
     form = ""

@@ -1,0 +1,98 @@
+"""`/query`: a SPARQL query page for people, server-rendered, no JavaScript, nothing from another host.
+
+The form sends a GET to this page; the query runs exactly as on `/sparql` (same safety checks, query
+workers, time budget and row cap), and the answer is shown as a table whose resources link to their
+`/id/…` pages, with links to the same answer in every SPARQL results format. A browser opening
+`/sparql` without a query is sent here; programs still get the Service Description there.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, render_template, request, url_for
+
+from ..catalog import default_catalog
+from ..errors import KGError
+from ..formats import FORMATS, RESULTS
+from ..sparql import inspect
+from . import protocol
+from .pages import Ref, html, ref
+from .sparql import evaluate
+from .state import state
+
+bp = Blueprint("console", __name__)
+
+EXAMPLE = """PREFIX pkg: <https://w3id.org/pharma-kg/id/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+
+# In which stages is a CRO active? (inferred by the property chain hasResponsibility/performedInStage)
+SELECT ?stage ?label WHERE {
+  pkg:CRO pkg:activeInStage ?stage .
+  ?stage skos:prefLabel ?label ; pkg:stageOrder ?order .
+} ORDER BY ?order
+"""
+
+
+@bp.get("/query")
+def page() -> Response:
+    params = protocol.parse_urlencoded(request.query_string, "query string")
+    text = (params.get("query") or [""])[-1]
+    infer = protocol.flag(params, "infer", True)
+    context = {
+        "text": text or EXAMPLE,
+        "infer": infer,
+        "examples": _examples(),
+        "answer": None,
+        "error": None,
+    }
+    status = 200
+    if text.strip():
+        try:
+            context["answer"] = _run(text, infer)
+        except KGError as exc:
+            context["error"], status = exc.message, exc.status
+    return html(render_template("query.html", **context), status)
+
+
+def _run(text: str, infer: bool) -> dict:
+    """The answer as the template shows it: a table (SELECT), a boolean (ASK) or Turtle (graphs)."""
+    s = state()
+    form = inspect(text, s.config["KG_ALLOW_SERVICE_HOSTS"]).form
+    wanted = "json" if form in ("SELECT", "ASK") else "turtle"  # what we render, whatever the browser accepts
+    entry = evaluate(text, wanted, None, None, infer, s.config["KG_MAX_ROWS"])
+    answer = {"form": entry.form, "rows": entry.rows, "truncated": entry.truncated}
+    if entry.form == "SELECT":
+        doc = json.loads(entry.body)
+        columns = doc["head"]["vars"]
+        answer["columns"] = columns
+        answer["table"] = [[_cell(b.get(c)) for c in columns] for b in doc["results"]["bindings"]]
+        answer["downloads"] = [
+            (f.name, _sparql_url(text, infer, f.name)) for f in FORMATS if f.kind == RESULTS
+        ]
+    elif entry.form == "ASK":
+        answer["boolean"] = json.loads(entry.body)["boolean"]
+    else:
+        answer["turtle"] = entry.body.decode("utf-8")
+        answer["downloads"] = [(n, _sparql_url(text, infer, n)) for n in ("ttl", "nt", "jsonld", "rdf")]
+    return answer
+
+
+def _cell(binding: dict | None) -> Ref | None:
+    if binding is None:
+        return None
+    if binding["type"] == "uri":
+        return ref(state().store, ox.NamedNode(binding["value"]))
+    return Ref(binding["value"])
+
+
+def _sparql_url(text: str, infer: bool, fmt: str) -> str:
+    query = {"query": text, "format": fmt, **({} if infer else {"infer": "false"})}
+    return url_for("sparql.endpoint") + "?" + urlencode(query)
+
+
+def _examples() -> list[tuple[str, str, str]]:
+    """Each named query as a one-click example (its parameters unbound: the answer for every value)."""
+    return [(q.name, q.summary, url_for("console.page", query=q.text)) for q in default_catalog()]
