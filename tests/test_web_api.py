@@ -544,3 +544,18 @@ def test_api_errors_are_json_for_curl_like_clients(kg_server: Client) -> None:
     assert body["status"] == 400 and "not a valid IRI" in body["message"] and "'from'" in body["message"]
     ambiguous = kg_server.get("/api/neighbours", {"node": "Expertise"}, Accept="*/*")
     assert ambiguous.status == 400 and "names 2 resources" in json.loads(ambiguous.text)["message"]
+
+
+def test_explain_a_literal_object(kg_server: Client) -> None:
+    params = {
+        "s": "pkg:QualityControl",
+        "p": "skos:prefLabel",
+        "o": '"Quality Control"@en',
+        "literal": "true",
+    }
+    answer = get_json(kg_server, "/api/explain", params)
+    assert answer["asserted"] is True and "asserted in article" in answer["text"]
+    plain = get_json(kg_server, "/api/explain", {**params, "o": "Quality Control"}, status=404)
+    assert "neither asserted nor inferred" in plain["message"]  # a plain string is not the @en label
+    broken = get_json(kg_server, "/api/explain", {**params, "o": '"unclosed@en'}, status=400)
+    assert "parameter 'o'" in broken["message"]

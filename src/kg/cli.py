@@ -19,6 +19,7 @@ from .formats import DATASET, GRAPH, RESULTS, lookup, write_boolean, write_graph
 from .namespaces import shorten
 from .store import DatasetSpec, OxigraphStore, open_store
 from .table import render
+from .terms import literal as to_literal
 
 
 class Context:
@@ -244,14 +245,20 @@ def paths(ctx, source, target, max_depth, limit, timeout, directed, infer, as_js
 @click.argument("subject")
 @click.argument("predicate")
 @click.argument("obj", metavar="OBJECT")
-@click.option("--literal", is_flag=True, help="Treat OBJECT as a literal string, not a resource name.")
+@click.option(
+    "--literal", is_flag=True, help='OBJECT is a literal: "text"@en, "1"^^<datatype> or plain text.'
+)
 @_as_json
 @pass_ctx
 def explain(ctx: Context, subject: str, predicate: str, obj: str, literal: bool, as_json: bool) -> None:
     """Why a triple holds: asserted (with its source passage) or inferred (rule and premises)."""
     from .explain import explain as why
 
-    answer = why(ctx.store, subject, predicate, ox.Literal(obj) if literal else obj)
+    try:
+        target = to_literal(obj) if literal else obj
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="OBJECT") from None
+    answer = why(ctx.store, subject, predicate, target)
     if as_json:
         _echo_json(answer.to_dict())
     else:

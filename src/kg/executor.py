@@ -24,13 +24,11 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-import pyoxigraph as ox
-
 from . import formats, sparql
 from .build import Snapshot
 from .errors import KGError, QueryError, QueryTimeout
 from .store import DatasetSpec, OxigraphStore
-from .terms import OxTerm
+from .terms import OxTerm, parse_term
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +87,7 @@ def _watch_parent(parent_pid: int) -> None:
 
 def _answer(store: OxigraphStore, job: Job) -> Answer:
     spec = DatasetSpec(job.infer, job.default_graphs, job.named_graphs)
-    subs = {name: _parse_term(value) for name, value in job.substitutions}
+    subs = {name: parse_term(value) for name, value in job.substitutions}
     outcome = sparql.run(store, job.text, spec, subs, job.cap, job.allowed_service_hosts)
     fmt = formats.lookup(job.format)
     count = [0]
@@ -107,12 +105,6 @@ def _answer(store: OxigraphStore, job: Job) -> Answer:
     else:
         body = formats.write_graph(fmt, counted(outcome.triples)) or b""
     return Answer(body, outcome.form, count[0], outcome.truncated())
-
-
-def _parse_term(ntriples: str):
-    """An RDF term from its N-Triples form, read as the object of a one-line N-Triples document."""
-    triple = next(iter(ox.parse(f"<urn:kg:s> <urn:kg:p> {ntriples} .".encode(), ox.RdfFormat.N_TRIPLES)))
-    return triple.object
 
 
 def worker_main(fd: int) -> None:

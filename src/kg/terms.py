@@ -39,3 +39,25 @@ def quads(graph: rdflib.Graph, name: str):
     g = ox.NamedNode(name)
     for s, p, o in graph:
         yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), g)
+
+
+def parse_term(ntriples: str) -> OxTerm:
+    """An RDF term from its N-Triples form (`<iri>`, `"text"@en`, `"1"^^<xsd:integer>`, `_:b`).
+
+    Read as the object of a one-line N-Triples document, so the escaping rules are N-Triples' own;
+    malformed input raises `SyntaxError`.
+    """
+    document = f"<urn:kg:s> <urn:kg:p> {ntriples} .".encode()
+    return next(iter(ox.parse(document, ox.RdfFormat.N_TRIPLES))).object
+
+
+def literal(text: str) -> ox.Literal:
+    """A literal as a user writes it: N-Triples when quoted (`"Quality Control"@en`), else plain text."""
+    if text.startswith('"'):
+        try:
+            term = parse_term(text)
+        except SyntaxError as exc:
+            raise ValueError(f"{text!r} is not an N-Triples literal: {exc.msg}") from None
+        if isinstance(term, ox.Literal):
+            return term
+    return ox.Literal(text)

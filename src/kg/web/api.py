@@ -21,6 +21,7 @@ from ..executor import Job, substitutions
 from ..explain import explain as explain_triple
 from ..formats import RESULTS, Format
 from ..resolve import MalformedName, label, resolve, term_dict
+from ..terms import literal
 from ..traverse import neighbours as node_edges
 from ..traverse import paths as find_paths
 from . import conneg, protocol
@@ -261,9 +262,16 @@ def paths() -> Response:
 @bp.get("/explain")
 def explain() -> Response:
     """Why a triple holds: asserted (with its source passage) or an OWL 2 RL derivation; 404 if not."""
-    params = _params(("s", "p", "o"))
-    terms = [resolve_name(_required(params, name), name) for name in ("s", "p", "o")]
-    explanation = explain_triple(state().store, *terms)
+    params = _params(("s", "p", "o", "literal"))
+    s, p = (resolve_name(_required(params, name), name) for name in ("s", "p"))
+    if _flag(params, "literal", False):  # `o` is a literal: "text"@en, "1"^^<datatype>, or plain text
+        try:
+            o = literal(_required(params, "o", "a literal"))
+        except ValueError as exc:
+            raise ParameterError(f"parameter 'o': {exc}") from None
+    else:
+        o = resolve_name(_required(params, "o"), "o")
+    explanation = explain_triple(state().store, s, p, o)
     return _json({**explanation.to_dict(), "text": explanation.render_text()})
 
 

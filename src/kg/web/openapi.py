@@ -183,6 +183,10 @@ def _explain() -> dict[str, Any]:
             ("o", "object", "pkg:PhaseIIStage"),
         )
     ]
+    literal = (
+        'Read `o` as a literal (`"Quality Control"@en`, `"4"^^<xsd:integer>` or plain text), not a name.'
+    )
+    names.append(_parameter("literal", {"type": "boolean", "default": False}, literal))
     return {
         "operationId": "explain",
         "tags": ["graph"],
