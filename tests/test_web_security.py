@@ -112,3 +112,22 @@ def test_json_errors_when_asked(server):
     assert reply.status == 400
     body = json.loads(reply.body)
     assert body["status"] == 400 and "malformed SPARQL" in body["message"]
+
+
+def test_an_allow_listed_service_host_is_reached_and_others_are_not(server, listener, cache_dir):
+    """Federation is opt-in per host: allowed, Oxigraph's client really queries that endpoint."""
+    from kg import sparql
+    from kg.build import build
+    from kg.errors import ForbiddenQuery
+    from kg.store import OxigraphStore
+
+    local = OxigraphStore(build(cache=cache_dir))  # the packaged graph, as the querying side
+    remote = f"http://127.0.0.1:{server.port}/sparql"
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ SERVICE <{remote}> {{ ?s ?p ?o }} }}"
+    allowed = sparql.run(local, query, allowed_service_hosts=frozenset({"127.0.0.1"}))
+    assert int(next(allowed.rows)["n"].value) > 0
+    port, sock = listener
+    elsewhere = f"SELECT * WHERE {{ SERVICE <http://localhost:{port}/> {{ ?s ?p ?o }} }}"
+    with pytest.raises(ForbiddenQuery):  # "localhost" is another host name than the allowed one
+        sparql.run(local, elsewhere, allowed_service_hosts=frozenset({"127.0.0.1"}))
+    assert not connected(sock)
