@@ -108,6 +108,8 @@ def query(ctx, text, file, name, param, fmt, infer, max_rows) -> None:
         text = file.read()
     if param and not name:
         raise click.UsageError("--param goes with --name")
+    if fmt != "table":
+        lookup(fmt)  # an unknown format fails before the query runs
     outcome = sparql.run(ctx.store, text, DatasetSpec(infer=infer), substitutions, cap=max_rows)
     _print_outcome(outcome, fmt)
 
