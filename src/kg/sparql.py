@@ -33,6 +33,7 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+READ_ONLY = "SPARQL Update is not allowed: this endpoint is read-only"
 _FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
 _UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 
@@ -64,7 +65,7 @@ def inspect(text: str, allowed_service_hosts: frozenset[str] = frozenset()) -> Q
             continue
         word = value.upper()
         if form is None and word in _UPDATES:
-            raise ForbiddenQuery(f"SPARQL Update ({word}) is not allowed: this endpoint is read-only")
+            raise ForbiddenQuery(f"{READ_ONLY} ({word})")
         if form is None and word in _FORMS:
             form = word
         elif word == "SERVICE":

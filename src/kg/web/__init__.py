@@ -86,15 +86,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         snapshot=snapshot,
         store=store,
         executor=executor,
-        cache=ResponseCache(settings["KG_CACHE_ENTRIES"], settings["KG_CACHE_BYTES"]),
+        cache=ResponseCache(*_half_budget(settings)),
         memo={"triples": store.count()},
     )
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     errors.register(app)
     app.after_request(_cors(settings["KG_CORS_ORIGINS"]))
-    app.wsgi_app = ReplayMiddleware(app.wsgi_app, settings["KG_CACHE_ENTRIES"], settings["KG_CACHE_BYTES"])
+    app.wsgi_app = ReplayMiddleware(app.wsgi_app, *_half_budget(settings))
     return app
+
+
+def _half_budget(settings: dict[str, Any]) -> tuple[int, int]:
+    """The response cache and the replay layer share KG_CACHE_ENTRIES / KG_CACHE_BYTES half and half."""
+    entries, size = settings["KG_CACHE_ENTRIES"], settings["KG_CACHE_BYTES"]
+    return (max(1, entries // 2) if entries > 0 else 0), size // 2
 
 
 _EXPOSED = "ETag, Retry-After, X-KG-Truncated, X-KG-Row-Cap"

@@ -12,6 +12,7 @@ from flask import Request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from ..errors import ForbiddenQuery, QueryError
+from ..sparql import READ_ONLY
 
 Params = dict[str, list[str]]
 
@@ -19,7 +20,6 @@ FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 UPDATE = "application/sparql-update"
 UPDATE_PARAMS = ("update", "using-graph-uri", "using-named-graph-uri")
-READ_ONLY = "SPARQL Update is not allowed: this endpoint is read-only"
 
 
 def parse_urlencoded(raw: bytes, where: str) -> Params:
