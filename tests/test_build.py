@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import errno
+import json
+import logging
+import os
+import re
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
 import pytest
 
-from kg import build
-from kg.errors import InconsistentGraph, SourceError, ValidationFailed
+from kg import build, cli
+from kg.errors import InconsistentGraph, KGError, SourceError, ValidationFailed
 from kg.namespaces import INFERRED_GRAPH, graph_iri
+from kg.sources import discover, shapes_path
 from kg.store import OxigraphStore
 
 from conftest import write_ontology
@@ -27,7 +37,6 @@ def test_malformed_turtle_names_file_line_and_column(tmp_path):
         build.build(folder, cache=tmp_path / "c")
     # the prefix block is 5 lines, so the bad statement sits on line 6
     assert f"{folder / 'data.ttl'}:6:" in err.value.message
-    assert not (tmp_path / "c").exists() or not any((tmp_path / "c").iterdir())
 
 
 def test_shacl_violation_stops_build_with_file_focus_path_message(tmp_path):
@@ -91,3 +100,271 @@ def test_missing_shapes_file_is_an_error(tmp_path):
     (folder / "shapes.ttl").unlink()
     with pytest.raises(SourceError, match="shapes"):
         build.build(folder, cache=tmp_path / "c")
+
+
+def test_manifest_counts_are_what_oxigraph_loads(tmp_path):
+    """ "a" and "a"^^xsd:string are two rdflib terms but one RDF term: counted (and written) once."""
+    data = DATA + 'ex:w1 ex:code "a", "a"^^<http://www.w3.org/2001/XMLSchema#string> .\n'
+    folder = write_ontology(tmp_path / "o", {"vocab.ttl": VOCAB, "data.ttl": data})
+    snapshot = build.build(folder, cache=tmp_path / "c")
+    assert loaded_counts(snapshot) == snapshot.manifest["graphs"]
+    dataset = snapshot.manifest["dataset"]
+    assert dataset["bytes"] == snapshot.nquads.stat().st_size
+    assert dataset["sha256"] == build.file_sha256(snapshot.nquads)
+    assert build.verify(snapshot) is None
+
+
+# --- a damaged cache is noticed, reported and rebuilt -------------------------------------------------
+
+
+def loaded_counts(snapshot: build.Snapshot) -> dict[str, int]:
+    """Triples per graph as Oxigraph really holds them (not the store's remembered counts)."""
+    store = OxigraphStore(snapshot)
+    return {g: sum(1 for _ in store.quads(graphs=[g])) for g in store.graphs()}
+
+
+def _nq(folder: Path) -> Path:
+    return folder / "dataset.nq"
+
+
+def _cut_at_a_line(folder: Path) -> None:
+    lines = _nq(folder).read_bytes().splitlines(keepends=True)
+    _nq(folder).write_bytes(b"".join(lines[: len(lines) // 2]))
+
+
+def _cut_mid_line(folder: Path) -> None:
+    data = _nq(folder).read_bytes()
+    middle = data.index(b"> <", len(data) // 2) + 2  # inside a quad, never at a line end
+    _nq(folder).write_bytes(data[:middle])
+
+
+FOREIGN = "<http://example.org/x> <http://example.org/y> <http://example.org/z>"
+
+
+def _append(folder: Path, line: str) -> None:
+    with _nq(folder).open("a", encoding="utf-8") as out:
+        out.write(line + "\n")
+
+
+def _append_foreign_quad(folder: Path) -> None:
+    _append(folder, f"{FOREIGN} <{graph_iri('data')}> .")
+
+
+def _append_default_graph_triple(folder: Path) -> None:
+    _append(folder, f"{FOREIGN} .")
+
+
+def _edit_same_size(folder: Path) -> None:
+    data = _nq(folder).read_bytes()
+    _nq(folder).write_bytes(data.replace(b"http://example.org/w1", b"http://example.org/w7", 1))
+
+
+def _edit_manifest(change):
+    def damage(folder: Path) -> None:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        change(manifest)
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    return damage
+
+
+DAMAGE = {
+    "cut at a line boundary": (_cut_at_a_line, "dataset.nq is "),
+    "emptied": (lambda f: _nq(f).write_bytes(b""), "dataset.nq is 0 bytes, the manifest says "),
+    "foreign quad appended": (_append_foreign_quad, "dataset.nq is "),
+    "cut mid-line": (_cut_mid_line, "dataset.nq is "),
+    "same size, other bytes": (_edit_same_size, "dataset.nq does not match the sha256 in the manifest"),
+    "dataset.nq deleted": (lambda f: _nq(f).unlink(), "dataset.nq is missing"),
+    "manifest corrupt JSON": (
+        lambda f: (f / "manifest.json").write_text('{"key": '),
+        "manifest.json is not valid JSON: ",
+    ),
+    "manifest missing a key": (_edit_manifest(lambda m: m.pop("graphs")), "manifest.json has no 'graphs'"),
+    "manifest count of the wrong type": (
+        _edit_manifest(lambda m: m["graphs"].update({INFERRED_GRAPH: "12"})),
+        "manifest.json 'graphs' has a count that is not a whole number",
+    ),
+    "manifest deleted": (lambda f: (f / "manifest.json").unlink(), "manifest.json is missing"),
+}
+
+
+@pytest.fixture
+def built(tmp_path) -> tuple[Path, Path, build.Snapshot]:
+    """A tiny ontology, its cache folder and its first (fresh) snapshot."""
+    folder = write_ontology(tmp_path / "o", {"vocab.ttl": VOCAB, "data.ttl": DATA})
+    cache = tmp_path / "c"
+    return folder, cache, build.build(folder, cache=cache)
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_damaged_cache_is_reported_and_rebuilt(built, kind, caplog):
+    ontology, cache, first = built
+    damage, reason = DAMAGE[kind]
+    damage(first.folder)
+    with caplog.at_level(logging.WARNING, logger="kg.build"):
+        again = build.build(ontology, cache=cache)
+    assert not again.cached and again.damage is not None and again.damage.startswith(reason)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == [f"build cache {first.folder} is damaged ({again.damage}); rebuilding it"]
+    assert again.folder == first.folder and again.manifest["graphs"] == first.manifest["graphs"]
+    assert loaded_counts(again) == first.manifest["graphs"]
+    assert build.verify(again) is None
+    assert build.build(ontology, cache=cache).cached
+    assert [p.name for p in cache.iterdir()] == [first.key]  # nothing staged or moved aside is left
+
+
+def test_every_manifest_field_is_checked(built):
+    """A manifest missing any field, or holding it with the wrong type, is damage, named by field."""
+    _, _, snapshot = built
+    for field in build.FIELDS:
+        missing = {k: v for k, v in snapshot.manifest.items() if k != field}
+        assert build._manifest_problem(missing, snapshot.key) == f"manifest.json has no {field!r}"
+        wrong = {**snapshot.manifest, field: True}
+        assert build._manifest_problem(wrong, snapshot.key) == f"manifest.json {field!r} has the wrong type"
+    assert build._manifest_problem(snapshot.manifest, snapshot.key) is None
+
+
+def _other(manifest: dict, **changes) -> dict:
+    return {**manifest, **changes}
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda m: [m], "manifest.json is not a JSON object"),
+        (lambda m: _other(m, key="0" * 24), f"manifest.json is for build {'0' * 24!r}, not "),
+        (lambda m: _other(m, build_format=1), f"manifest.json is build format 1, not {build.BUILD_FORMAT}"),
+        (lambda m: _other(m, dataset={"sha256": "0" * 64}), "manifest.json has no byte size for dataset.nq"),
+        (lambda m: _other(m, dataset={**m["dataset"], "bytes": -1}), "manifest.json has no byte size"),
+        (lambda m: _other(m, dataset={**m["dataset"], "sha256": "abc"}), "manifest.json has no sha256"),
+        (lambda m: _other(m, asserted_graphs=[1]), "manifest.json 'asserted_graphs' has the wrong type"),
+        (lambda m: _other(m, inferred_graph="urn:x"), "manifest.json 'graphs' does not list the asserted"),
+        (lambda m: _other(m, inputs=[{"path": "a.ttl"}]), "manifest.json 'inputs' lacks a path, graph"),
+    ],
+)
+def test_inconsistent_manifest_is_damage(built, change, reason):
+    _, _, snapshot = built
+    assert build._manifest_problem(change(snapshot.manifest), snapshot.key).startswith(reason)
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (_cut_at_a_line, r"graph <[^>]+> holds \d+ triples, the manifest says \d+"),
+        (_append_foreign_quad, f"graph <{graph_iri('data')}> holds 4 triples, the manifest says 3"),
+        (_append_default_graph_triple, "graph <the default graph> holds 1 triples, the manifest says 0"),
+        (_cut_mid_line, "dataset.nq does not parse: .+"),
+        (lambda f: _nq(f).unlink(), "dataset.nq is missing"),
+    ],
+)
+def test_a_file_changed_after_verification_fails_the_load(built, damage, reason):
+    """The store's count check is the second line of defence: the same error, never wrong counts."""
+    _, _, snapshot = built
+    damage(snapshot.folder)
+    with pytest.raises(build.CacheDamaged) as err:
+        OxigraphStore(snapshot)
+    expected = (
+        re.escape(f"build cache {snapshot.folder} is damaged (")
+        + reason
+        + re.escape(") and it changed after it was verified; delete that folder or run `kg build --force`")
+    )
+    assert re.fullmatch(expected, err.value.message), err.value.message
+    assert build.verify(snapshot) is not None
+
+
+def test_verify_names_the_damage(built):
+    _, _, snapshot = built
+    assert build.verify(snapshot) is None
+    _cut_at_a_line(snapshot.folder)
+    assert build.verify(snapshot).startswith("dataset.nq is ")
+
+
+def _refuse(*args, **kwargs):
+    raise PermissionError(errno.EACCES, "Permission denied")
+
+
+@pytest.mark.parametrize("step", ["staging folder", "rename"])
+def test_damaged_cache_that_cannot_be_rewritten_is_one_clear_error(built, monkeypatch, step):
+    """Tests run as root, where chmod does not stop writes, so a read-only cache is simulated here."""
+    ontology, cache, first = built
+    _nq(first.folder).unlink()
+    target = (build.tempfile, "mkdtemp") if step == "staging folder" else (build.os, "replace")
+    monkeypatch.setattr(*target, _refuse)
+    with pytest.raises(build.CacheDamaged) as err:
+        build.build(ontology, cache=cache)
+    assert isinstance(err.value, KGError)
+    assert err.value.message == (
+        f"build cache {first.folder} is damaged (dataset.nq is missing) and cannot be rebuilt there "
+        "(Permission denied); delete that folder or run `kg build --force`"
+    )
+    monkeypatch.undo()
+    assert [p.name for p in cache.iterdir()] == [first.key]  # no staging folder left
+    assert build.build(ontology, cache=cache, force=True).manifest["graphs"] == first.manifest["graphs"]
+
+
+def test_read_only_cache_with_chmod(built):
+    if os.geteuid() == 0:
+        pytest.skip("running as root: chmod does not stop root writing; the monkeypatched test covers it")
+    ontology, cache, first = built
+    _nq(first.folder).unlink()
+    cache.chmod(0o555)
+    try:
+        with pytest.raises(build.CacheDamaged, match="delete that folder or run `kg build --force`"):
+            build.build(ontology, cache=cache)
+    finally:
+        cache.chmod(0o755)
+
+
+def test_kg_build_on_an_unwritable_damaged_cache_prints_one_line(built, monkeypatch, capsys):
+    ontology, cache, first = built
+    (first.folder / "manifest.json").write_text("{")
+    monkeypatch.setattr(build.tempfile, "mkdtemp", _refuse)
+    monkeypatch.setattr(sys, "argv", ["kg", "--ontology", str(ontology), "--cache-dir", str(cache), "build"])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: build cache {first.folder} is damaged (manifest.json is not valid JSON")
+    assert "Traceback" not in err and "\n" not in err.rstrip("\n").split("damaged", 1)[1]
+
+
+# --- a build failing while it writes leaves nothing behind --------------------------------------------
+
+
+def _full_disk_in_dataset(monkeypatch, written: list[int]) -> None:
+    """The first graph is serialized, then the disk is full."""
+    real = ox.serialize
+
+    def serialize(quads, output, fmt):
+        real(quads, output, fmt)
+        output.flush()
+        written.append(output.tell())
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(build.ox, "serialize", serialize)
+
+
+def _full_disk_in_manifest(monkeypatch, written: list[int]) -> None:
+    """dataset.nq is complete; half of manifest.json is written, then the disk is full."""
+
+    def write_manifest(path: Path, manifest: dict) -> None:
+        text = json.dumps(manifest)
+        path.write_text(text[: len(text) // 2])
+        written.append(path.stat().st_size)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(build, "_write_manifest", write_manifest)
+
+
+@pytest.mark.parametrize("fail", [_full_disk_in_dataset, _full_disk_in_manifest])
+def test_a_build_failing_while_writing_leaves_no_cache(tmp_path, monkeypatch, fail):
+    folder = write_ontology(tmp_path / "o", {"vocab.ttl": VOCAB, "data.ttl": DATA})
+    cache = tmp_path / "c"
+    written: list[int] = []
+    fail(monkeypatch, written)
+    with pytest.raises(OSError) as err:
+        build.build(folder, cache=cache)
+    key = build.build_key(discover(folder), shapes_path(folder))
+    assert err.value.errno == errno.ENOSPC and err.value.filename == str(cache / key)
+    assert written and written[0] > 0  # the failure came after bytes were written
+    assert list(cache.iterdir()) == []  # neither the key's folder nor a staging folder

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -87,14 +88,58 @@ def test_bad_input_exits_nonzero_with_a_message(cache_dir, args, expected):
     assert done.stderr.startswith("error:") or "Error" in done.stderr
 
 
-def test_malformed_source_reports_position_and_leaves_no_cache(tmp_path):
+def test_malformed_source_reports_position(tmp_path):
     folder = write_ontology(tmp_path / "o", {"data.ttl": "ex:a ex:b ex:c ;\n ex:d .\n"})
     done = kg("--ontology", str(folder), "build", cache=tmp_path / "c")
     assert done.returncode == 1
     assert f"{folder / 'data.ttl'}:7:" in done.stderr
-    assert not (tmp_path / "c").exists() or not [
-        p for p in (tmp_path / "c").iterdir() if not p.name.startswith(".")
-    ]
+
+
+def _many_widgets(tmp_path) -> Path:
+    """An ontology whose N-Quads run to about 60 KB, so a small file-size limit cuts them mid-write."""
+    lines = "".join(f'ex:w{i} a ex:Widget ; skos:prefLabel "Widget number {i}" .\n' for i in range(300))
+    return write_ontology(tmp_path / "o", {"data.ttl": lines})
+
+
+def _file_size_limit(limit: int):
+    def apply() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))  # Python ignores SIGXFSZ: EFBIG
+
+    return apply
+
+
+def test_build_failing_while_writing_leaves_no_cache(tmp_path):
+    """The disk "fills" (a 16 KiB file-size limit) while dataset.nq is being written, in a real process."""
+    folder, cache = _many_widgets(tmp_path), tmp_path / "c"
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "--ontology", str(folder), "--cache-dir", str(cache), "build"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_file_size_limit(16 * 1024),
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(f"error: {cache}/") and done.stderr.endswith(": File too large\n")
+    assert list(cache.iterdir()) == []  # neither the key's folder nor a staging folder
+    assert kg("--ontology", str(folder), "build", cache=cache, check=True).stdout  # and no limit: it builds
+
+
+def test_build_on_a_damaged_cache_says_so_and_rebuilds(tmp_path):
+    folder, cache = write_ontology(tmp_path / "o", {"data.ttl": "ex:a ex:b ex:c .\n"}), tmp_path / "c"
+    first = kg("--ontology", str(folder), "build", cache=cache, check=True)
+    assert " built in " in first.stdout
+    (nquads,) = cache.glob("*/dataset.nq")
+    nquads.write_bytes(b"")
+    damaged = kg("--ontology", str(folder), "build", cache=cache, check=True)
+    size = json.loads((nquads.parent / "manifest.json").read_text())["dataset"]["bytes"]
+    reason = f"dataset.nq is 0 bytes, the manifest says {size}"
+    assert f" cache damaged ({reason}); rebuilt in " in damaged.stdout
+    assert damaged.stderr == f"build cache {nquads.parent} is damaged ({reason}); rebuilding it\n"
+    assert first.stdout.split("\nbuild ")[0] == damaged.stdout.split("\nbuild ")[0]  # same graph counts
+    again = kg("--ontology", str(folder), "build", cache=cache, check=True)
+    assert f"reused from the cache: {nquads.parent}" in again.stdout
 
 
 def test_validate_reports_violations(tmp_path):

@@ -59,7 +59,11 @@ def build(ctx: Context, force: bool) -> None:
     snapshot = build_mod.build(ctx.ontology, ctx.data, ctx.cache, force=force)
     rows = [[shorten(g), str(n)] for g, n in snapshot.manifest["graphs"].items()]
     click.echo(render(["graph", "triples"], rows))
-    how = "reused from the cache" if snapshot.cached else f"built in {snapshot.manifest['build_seconds']} s"
+    how = f"built in {snapshot.manifest['build_seconds']} s"
+    if snapshot.cached:
+        how = "reused from the cache"
+    elif snapshot.damage:
+        how = f"cache damaged ({snapshot.damage}); rebuilt in {snapshot.manifest['build_seconds']} s"
     click.echo(f"\nbuild {snapshot.key} {how}: {snapshot.folder}")
 
 

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from .build import Snapshot, build
+from .build import Snapshot, build, load
 from .errors import QueryError
 from .terms import OxTerm
 
@@ -65,9 +65,8 @@ class OxigraphStore:
     """An in-memory Oxigraph store loaded from a snapshot's N-Quads."""
 
     def __init__(self, snapshot: Snapshot) -> None:
-        self._store = ox.Store()
-        self._counts: dict[str | None, int] = {}
-        self._store.bulk_load(path=str(snapshot.nquads), format=ox.RdfFormat.N_QUADS)
+        # load() checks every graph's count against the manifest (CacheDamaged if they differ)
+        self._store, self._counts = load(snapshot)
         self.key = snapshot.key
         self.manifest = snapshot.manifest
         self.asserted_graphs = tuple(snapshot.manifest["asserted_graphs"])
