@@ -8,7 +8,7 @@ import re
 import pytest
 
 from api_fixtures import PKG, kg_server  # noqa: F401
-from test_web_pages import ARTIFACTS, browser, page  # noqa: F401
+from test_web_pages import ARTIFACTS, browser, page, unsafe_hrefs  # noqa: F401
 from web_fixtures import Client
 
 STAGES = (
@@ -53,6 +53,17 @@ def test_refused_queries_show_the_reason_on_the_page(kg_server: Client, query, s
 def test_markup_in_a_query_is_escaped(kg_server: Client) -> None:
     reply = kg_server.get("/query", {"query": 'SELECT ("<script>alert(1)</script>" AS ?x) {}'})
     assert "<script>alert(1)</script>" not in reply.text and "&lt;script&gt;" in reply.text
+
+
+def test_unsafe_iris_in_an_answer_are_text_not_links(kg_server: Client) -> None:
+    unsafe = ("javascript:alert(1)", "JavaScript:alert(2)", "data:text/html;base64,PHM+", "vbscript:x")
+    safe = ("https://example.org/a", "mailto:team@example.org")
+    values = " ".join(f"<{iri}>" for iri in (*unsafe, *safe))
+    reply = kg_server.get("/query", {"query": f"SELECT ?x WHERE {{ VALUES ?x {{ {values} }} }}"})
+    assert reply.status == 200 and "<h2>6 rows</h2>" in reply.text
+    assert unsafe_hrefs(reply.text) == []
+    assert all(f"<td>{iri}</td>" in reply.text for iri in unsafe)
+    assert all(f'href="{iri}"' in reply.text for iri in safe)
 
 
 @pytest.mark.browser

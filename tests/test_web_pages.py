@@ -16,10 +16,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
+from flask import Flask
 from rdflib.compare import isomorphic
 
+from kg.web import pages
+
 from api_fixtures import PKG, kg_server  # noqa: F401
-from web_fixtures import Client
+from conftest import write_ontology
+from web_fixtures import Client, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -128,6 +132,85 @@ def test_home_page_lists_roles_stages_and_queries(kg_server: Client) -> None:
     assert stages[:3] == ["DrugDiscoveryStage", "PreclinicalStage", "PhaseIStage"]
     assert stages[-1] == "PostMarketStage"
     assert '<a href="/api/queries/responsibilities">' in home and 'href="/sparql"' in home
+
+
+# --- IRIs that must never be links -------------------------------------------------------------
+
+#: A resource whose data links to IRIs of every unsafe kind, in every place a page shows an IRI.
+HOSTILE = """\
+@prefix pkg: <https://w3id.org/pharma-kg/id/> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+pkg:Hostile skos:prefLabel "Hostile" ;
+    a <vbscript:msgbox(1)> ;
+    dcterms:source <data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==> ;
+    pkg:seeAlso <javascript:alert(1)>, <JavaScript:alert(2)>, <https://example.org/safe>,
+        <mailto:team@example.org> ;
+    <javascript:alert(3)> pkg:Other .
+<javascript:alert(4)> pkg:mentions pkg:Hostile .
+<javascript:alert(5)> a pkg:Role ; skos:prefLabel "Evil role" .
+pkg:Other skos:prefLabel "Other" .
+"""
+SAFE_HREF = re.compile(r"(/|\?|https?:|mailto:|urn:)", re.IGNORECASE)
+
+
+def unsafe_hrefs(html: str) -> list[str]:
+    """Every href of a page that is neither ours (`/…`, `?…`) nor of a linkable scheme."""
+    return [href for href in re.findall(r'href="([^"]*)"', html) if not SAFE_HREF.match(href)]
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    """The real server over a tiny ontology holding javascript:, data: and vbscript: IRIs."""
+    folder = write_ontology(tmp_path_factory.mktemp("hostile") / "o", {"data.ttl": HOSTILE})
+    process, client = start_server(folder, folder.parent / "cache")
+    try:
+        yield client
+    finally:
+        stop_server(process)
+
+
+@pytest.mark.parametrize(
+    ("iri", "expected"),
+    [
+        ("https://example.org/a", "https://example.org/a"),
+        ("HTTP://example.org/a", "HTTP://example.org/a"),
+        ("mailto:team@example.org", "mailto:team@example.org"),
+        ("urn:isbn:0451450523", "urn:isbn:0451450523"),
+        (PKG + "CRO", "/id/CRO"),
+        ("javascript:alert(1)", None),
+        ("JavaScript:alert(1)", None),
+        (" javascript:alert(1)", None),
+        ("java\tscript:alert(1)", None),
+        ("data:text/html;base64,PHNjcmlwdD4=", None),
+        ("vbscript:msgbox(1)", None),
+        ("file:///etc/passwd", None),
+        ("//evil.example/x", None),
+        ("/id/CRO", None),
+    ],
+)
+def test_only_our_pages_and_safe_schemes_become_links(iri: str, expected: str | None) -> None:
+    app = Flask(__name__)
+    app.register_blueprint(pages.bp)
+    with app.test_request_context():
+        assert pages.link_target(iri) == expected
+
+
+def test_unsafe_iris_on_a_resource_page_are_text(hostile_server: Client) -> None:
+    page = hostile_server.get("/id/Hostile", Accept="text/html")
+    assert page.status == 200, page.text
+    assert unsafe_hrefs(page.text) == []
+    for shown in ("javascript:alert(1)", "JavaScript:alert(2)", "vbscript:msgbox(1)", "data:text/html"):
+        assert shown in page.text  # shown, as text
+    assert 'href="https://example.org/safe"' in page.text and 'href="mailto:team@example.org"' in page.text
+    assert 'href="/id/Other"' in page.text
+    other = hostile_server.get("/id/Other", Accept="text/html")  # the hostile IRI as a predicate
+    assert other.status == 200 and "javascript:alert(3)" in other.text
+    assert unsafe_hrefs(other.text) == []
+
+
+def test_unsafe_iris_on_the_home_page_are_text(hostile_server: Client) -> None:
+    home = hostile_server.get("/", Accept="text/html")
+    assert "Evil role" in home.text and unsafe_hrefs(home.text) == []
 
 
 # --- real Chromium ----------------------------------------------------------------------------

@@ -52,11 +52,16 @@ _CSP = (
 
 @dataclass(frozen=True)
 class Ref:
-    """A term as a page shows it: its text, where it links (our pages, or the IRI), its CURIE."""
+    """A term as a page shows it: its text, where it links (see `link_target`), its CURIE."""
 
     text: str
     href: str | None = None
     curie: str | None = None
+
+    @property
+    def external(self) -> bool:
+        """A link out of this site (our own pages link by path)."""
+        return self.href is not None and not self.href.startswith("/")
 
 
 @dataclass(frozen=True)
@@ -68,10 +73,16 @@ class Link:
 
 @dataclass(frozen=True)
 class Passage:
+    """A cited source passage; `link` is its section title, linked like any other term."""
+
     iri: str
-    section: str
+    link: Ref
     document: str | None
     quotation: str | None
+
+    @property
+    def section(self) -> str:
+        return self.link.text
 
 
 @dataclass
@@ -93,13 +104,29 @@ class Page:
 
 
 def ref(store: Store, term) -> Ref:
-    """Our resources link to their page; other IRIs to themselves; literals and blank nodes to nothing."""
+    """An IRI links where `link_target` says; literals and blank nodes link to nothing."""
     if isinstance(term, ox.NamedNode):
-        href = page_url(term.value) or term.value
-        return Ref(label(store, term), href, shorten(term.value))
+        return Ref(label(store, term), link_target(term.value), shorten(term.value))
     if isinstance(term, ox.BlankNode):
         return Ref(_anonymous(store, term))
     return Ref(term.value)
+
+
+#: Schemes an IRI of the data may link to. Anything else (`javascript:`, `data:`, `vbscript:`, `file:`…)
+#: is shown as text: the CSP would block a script link, but a page must not offer one in the first place.
+LINKABLE_SCHEMES = frozenset({"http", "https", "mailto", "urn"})
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def link_target(iri: str) -> str | None:
+    """The href for an IRI: our page for our namespace, the IRI for a linkable scheme, else None (text).
+
+    The one place an IRI from the data or a query answer becomes a link, on every page.
+    """
+    if (page := page_url(iri)) is not None:
+        return page
+    scheme = _SCHEME.match(iri)
+    return iri if scheme and scheme[1].lower() in LINKABLE_SCHEMES else None
 
 
 def page_url(iri: str) -> str | None:
@@ -166,7 +193,7 @@ def _passage(store: Store, iri: ox.NamedNode) -> Passage:
     quotes = [q.object.value for q in store.quads(iri, QUOTATION, None, store.asserted_graphs)]
     parts = [q.object for q in store.quads(iri, IS_PART_OF, None, store.asserted_graphs)]
     document = label(store, parts[0]) if parts else None
-    return Passage(iri.value, label(store, iri), document, min(quotes, default=None))
+    return Passage(iri.value, ref(store, iri), document, min(quotes, default=None))
 
 
 # --- the same description as RDF ----------------------------------------------------------------
