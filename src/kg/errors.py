@@ -40,6 +40,10 @@ class ForbiddenQuery(KGError):
     status = 403
 
 
+class UnknownGraph(ForbiddenQuery):
+    """A query's dataset names a graph this store does not have; nothing is ever fetched to find it."""
+
+
 class UnknownResource(KGError):
     """A name (IRI, CURIE or label) that matches nothing in the graph."""
 
