@@ -8,10 +8,12 @@ import json
 import pyoxigraph as ox
 import pytest
 
+from kg import traverse
 from kg.errors import UnknownResource
 from kg.namespaces import expand_curie, shorten
+from kg.resolve import label
 from kg.store import OxigraphStore, open_store
-from kg.traverse import Path, neighbours, paths
+from kg.traverse import Edge, Path, neighbours, paths
 
 from conftest import write_ontology
 
@@ -172,6 +174,78 @@ def test_neighbours_out_then_in_sorted_with_inferred_flag(mini):
     ]
     assert [e.inferred for e in neighbours(mini, "B", infer=False)] == [False] * 4
     assert json.loads(json.dumps(edges[1].to_dict()))["object"]["type"] == "literal"
+
+
+def reference_neighbours(store: OxigraphStore, node: ox.NamedNode, infer: bool = True) -> list[Edge]:
+    """What `neighbours` answered before it learnt `limit`: every edge built, then all of them sorted."""
+    edges: dict[tuple, Edge] = {}
+    for direction, pattern in (("out", (node, None, None)), ("in", (None, None, node))):
+        for quad in store.quads(*pattern, store.visible_graphs(infer)):
+            key = (quad.subject, quad.predicate, quad.object, direction)
+            if key not in edges or edges[key].inferred:
+                inferred = quad.graph_name.value == store.inferred_graph
+                labels = (label(store, t) for t in (quad.subject, quad.predicate, quad.object))
+                edges[key] = Edge(quad.subject, quad.predicate, quad.object, direction, inferred, *labels)
+
+    def order(edge: Edge) -> tuple:
+        other, text = (
+            (edge.object, edge.object_label)
+            if edge.direction == "out"
+            else (edge.subject, edge.subject_label)
+        )
+        return (edge.direction != "out", shorten(edge.predicate.value), text, str(other))
+
+    return sorted(edges.values(), key=order)
+
+
+HUB_SIZE = 300
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
+    """pkg:Hub with 900 edges: links out, points in, inferred inverses; one triple stated in two graphs."""
+    data = [
+        f'pkg:Hub pkg:links pkg:n{i} . pkg:n{i} pkg:points pkg:Hub ; skos:prefLabel "Node {i % 17}" .'
+        for i in range(HUB_SIZE)
+    ]
+    vocab = "pkg:links owl:inverseOf pkg:linkedFrom .\npkg:Hub pkg:links pkg:n7 .\n"
+    folder = write_ontology(
+        tmp_path_factory.mktemp("hub") / "o", {"vocab.ttl": PKG + vocab, "data.ttl": PKG + "\n".join(data)}
+    )
+    return open_store(folder, cache=folder.parent / "cache")
+
+
+@pytest.mark.parametrize("infer", [True, False])
+def test_neighbours_with_a_limit_are_the_first_of_the_same_order(hub, infer):
+    node = _node("pkg:Hub")
+    everything = reference_neighbours(hub, node, infer)
+    assert len(everything) == (3 if infer else 2) * HUB_SIZE  # pkg:n7's link counted once
+    for limit in (1, 5, 17, HUB_SIZE, len(everything) - 1, len(everything), len(everything) + 1):
+        found = neighbours(hub, node, infer, limit=limit)
+        assert list(found) == everything[:limit] and found.total == len(everything)
+    assert list(neighbours(hub, node, infer)) == everything
+
+
+def test_neighbours_with_a_limit_builds_only_the_edges_it_returns(hub, monkeypatch):
+    built = []
+
+    def counting(*args) -> Edge:
+        built.append(args)
+        return edge(*args)
+
+    edge = traverse._edge
+    monkeypatch.setattr(traverse, "_edge", counting)
+    found = neighbours(hub, _node("pkg:Hub"), limit=5)
+    assert len(found) == 5 and found.total == 3 * HUB_SIZE and len(built) == 5
+
+
+def test_neighbours_are_the_same_as_before_on_the_test_graphs(mini, store):
+    nodes = {q.subject for q in mini.quads()} | {q.object for q in mini.quads()}
+    for node in sorted((n for n in nodes if isinstance(n, ox.NamedNode)), key=str):
+        assert list(neighbours(mini, node)) == reference_neighbours(mini, node)
+    for local in ("CRO", "CMO", "PhaseIIStage", "QualityControl", "Responsibility"):
+        node = _node(f"pkg:{local}")
+        assert list(neighbours(store, node, limit=7)) == reference_neighbours(store, node)[:7]
 
 
 # --- the real domain graph ---

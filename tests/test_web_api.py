@@ -19,6 +19,7 @@ from kg import sparql
 from kg.catalog import default_catalog
 from kg.explain import explain
 from kg.store import DatasetSpec
+from kg.traverse import neighbours as core_neighbours
 from kg.traverse import paths as core_paths
 
 from api_fixtures import PKG, kg_server  # noqa: F401
@@ -345,6 +346,16 @@ def test_neighbours_limit_and_unknown_node(kg_server: Client) -> None:
     for malformed in ("pkg:a b", "<not an iri>", "http://example.org/a b"):
         error = get_json(kg_server, "/api/neighbours", {"node": malformed}, status=400)
         assert "'node'" in error["message"] and "not a valid IRI" in error["message"]
+
+
+def test_neighbours_of_a_busy_node_stop_at_the_limit_and_say_there_are_more(kg_server: Client, store) -> None:
+    everything = core_neighbours(store, "pkg:CRO")
+    answer = get_json(kg_server, "/api/neighbours", {"node": "pkg:CRO", "limit": "5"})
+    assert len(answer["edges"]) == 5 and answer["truncated"] is True
+    assert answer["count"] == len(everything) > 5
+    assert answer["edges"] == json.loads(json.dumps([e.to_dict() for e in everything[:5]]))
+    error = get_json(kg_server, "/api/neighbours", {"node": "pkg:CRO", "limit": "5001"}, status=400)
+    assert "'limit'" in error["message"] and "from 1 to 5000" in error["message"]
 
 
 # --- paths ------------------------------------------------------------------------------------

@@ -16,9 +16,10 @@ path; distinct paths are distinct node sequences.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -99,26 +100,62 @@ def _node(store: Store, node: ox.NamedNode | str) -> ox.NamedNode:
     return node
 
 
-def neighbours(store: Store, node: ox.NamedNode | str, infer: bool = True) -> list[Edge]:
-    """Every edge touching `node` (outgoing first, then incoming), each triple once.
+class Neighbours(list[Edge]):
+    """The edges around a node, first ones first, and how many there are in all (`total`)."""
 
-    Sorted by direction, predicate CURIE, the other end's label and value, so output is stable.
+    def __init__(self, edges: Iterable[Edge] = (), total: int = 0) -> None:
+        super().__init__(edges)
+        self.total = total
+
+
+def neighbours(
+    store: Store, node: ox.NamedNode | str, infer: bool = True, limit: int | None = None
+) -> Neighbours:
+    """Every edge touching `node` (outgoing first, then incoming), each triple once; the first `limit`.
+
+    Sorted by direction, predicate CURIE, the other end's label and value, so output is stable. With a
+    `limit`, the scan keeps only the best `limit` quads (heapq) and only those become `Edge`s with their
+    labels, so a hub costs one pass over its quads, not a sort of every edge; `total` counts them all.
     """
     node = _node(store, node)
-    graphs = store.visible_graphs(infer)
-    edges: dict[tuple[OxTerm, ox.NamedNode, OxTerm, str], Edge] = {}
+    total = 0
+
+    def counted() -> Iterator[tuple[tuple, str, ox.Quad]]:
+        nonlocal total
+        curies: dict[str, str] = {}
+        for direction, quad in _around(store, node, store.visible_graphs(infer)):
+            total += 1
+            yield _order(store, curies, direction, quad), direction, quad
+
+    def key(item: tuple[tuple, str, ox.Quad]) -> tuple:
+        return item[0]
+
+    best = sorted(counted(), key=key) if limit is None else heapq.nsmallest(limit, counted(), key=key)
+    return Neighbours([_edge(store, quad, direction) for _, direction, quad in best], total)
+
+
+def _around(store: Store, node: ox.NamedNode, graphs: tuple[str, ...]) -> Iterator[tuple[str, ox.Quad]]:
+    """(direction, quad) for each triple touching `node`, once: from the first visible graph stating it.
+
+    Asserted graphs come before the inferred one, so an asserted statement wins over an inferred copy.
+    Duplicates are found by asking the earlier graphs, not by remembering every triple seen.
+    """
     for direction, pattern in (("out", (node, None, None)), ("in", (None, None, node))):
-        for quad in store.quads(*pattern, graphs):
-            key = (quad.subject, quad.predicate, quad.object, direction)
-            if key not in edges or edges[key].inferred:  # asserted wins over a (never expected) duplicate
-                edges[key] = _edge(store, quad, direction)
+        for index, graph in enumerate(graphs):
+            for quad in store.quads(*pattern, (graph,)):
+                triple = (quad.subject, quad.predicate, quad.object)
+                if index and next(store.quads(*triple, graphs[:index]), None) is not None:
+                    continue
+                yield direction, quad
 
-    def order(edge: Edge) -> tuple:
-        out = edge.direction == "out"
-        other, text = (edge.object, edge.object_label) if out else (edge.subject, edge.subject_label)
-        return (_DIRECTION_ORDER[edge.direction], shorten(edge.predicate.value), text, str(other))
 
-    return sorted(edges.values(), key=order)
+def _order(store: Store, curies: dict[str, str], direction: str, quad: ox.Quad) -> tuple:
+    """The sort key of an edge: direction, predicate CURIE, the other end's label and value."""
+    other = quad.object if direction == "out" else quad.subject
+    predicate = quad.predicate.value
+    if predicate not in curies:
+        curies[predicate] = shorten(predicate)
+    return (_DIRECTION_ORDER[direction], curies[predicate], label(store, other), str(other))
 
 
 @dataclass(frozen=True)

@@ -219,18 +219,22 @@ def _cell(term: dict[str, Any]) -> dict[str, Any]:
 
 @bp.get("/neighbours")
 def neighbours() -> Response:
-    """Every edge touching a node, outgoing first; `infer=false` for asserted edges only."""
+    """The first `limit` edges touching a node, outgoing first; `infer=false` for asserted edges only.
+
+    Only those edges are built (see `traverse.neighbours`); `count` is every edge, `truncated` says
+    whether there are more than were returned.
+    """
     params = _params(("node", "infer", "limit"))
     store = state().store
     node = resolve_name(_required(params, "node"), "node")
     limit = _integer(params, "limit", NEIGHBOUR_LIMIT)
-    edges = node_edges(store, node, _flag(params, "infer", True))
+    edges = node_edges(store, node, _flag(params, "infer", True), limit)
     return _json(
         {
             "node": term_dict(node, label(store, node)),
-            "count": len(edges),
-            "truncated": len(edges) > limit,
-            "edges": [edge.to_dict() for edge in edges[:limit]],
+            "count": edges.total,
+            "truncated": edges.total > len(edges),
+            "edges": [edge.to_dict() for edge in edges],
         }
     )
 
