@@ -8,6 +8,8 @@ import json
 import pyoxigraph as ox
 import pytest
 
+from kg import explain as explain_module
+from kg.errors import QueryTimeout
 from kg.explain import NotEntailed, Proof, explain
 from kg.namespaces import INFERRED_GRAPH, expand_curie, graph_iri, shorten
 from kg.store import OxigraphStore, open_store
@@ -273,6 +275,34 @@ def test_depth_cap_stops_the_search(mini):
     explanation = explain(mini, *_fact("pkg:s1 pkg:before pkg:s3"), max_depth=1)
     assert explanation.proof.rule is None
     assert "no derivation found" in explanation.render_text()
+
+
+def test_time_budget_stops_a_derivation_with_a_503(mini):
+    with pytest.raises(QueryTimeout) as err:
+        explain(mini, *_fact("pkg:b pkg:partOf pkg:a"), timeout_s=0)
+    assert err.value.status == 503 and "time budget of 0 s" in err.value.message
+    asserted = explain(mini, "pkg:a", "pkg:hasPart", "pkg:b", timeout_s=0)  # no proof step to time
+    assert asserted.asserted
+
+
+class _Ticking:
+    """A clock that advances one second each time it is read: the budget runs out after so many reads."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        self.now += 1
+        return self.now
+
+
+def test_time_budget_is_checked_between_proof_steps(mini, monkeypatch):
+    # prp-trp, then prp-spo1 for a premise: two steps, each reading the clock; 1.5 "seconds" allow one
+    goal = _fact("pkg:s1 pkg:before pkg:s3")
+    monkeypatch.setattr(explain_module, "time", _Ticking())
+    with pytest.raises(QueryTimeout):
+        explain(mini, *goal, timeout_s=1.5)
+    assert explain(mini, *goal, timeout_s=1000).proof.rule == "prp-trp"
 
 
 # --- the real domain graph ---

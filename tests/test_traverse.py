@@ -134,6 +134,21 @@ def test_limit_and_time_budget_stop_early(mini):
     assert out_of_time.to_dict() == {"complete": False, "stopped": "time budget of -1 s used up", "paths": []}
 
 
+class _Frozen:
+    """A clock that never moves: only a budget of 0 can run out."""
+
+    @staticmethod
+    def monotonic() -> float:
+        return 0.0
+
+
+def test_a_zero_time_budget_always_stops_the_search(mini, monkeypatch):
+    monkeypatch.setattr(traverse, "time", _Frozen())
+    out_of_time = paths(mini, "pkg:A", "pkg:C", timeout_s=0)
+    assert not out_of_time.complete and out_of_time.stopped == "time budget of 0 s used up"
+    assert paths(mini, "pkg:A", "pkg:C", timeout_s=1).complete
+
+
 def test_same_source_and_target_is_a_zero_length_path(mini):
     [path] = paths(mini, "A", "pkg:A")
     assert path.length == 0 and _shape(path) == (["pkg:A"], [])

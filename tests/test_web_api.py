@@ -22,8 +22,8 @@ from kg.store import DatasetSpec
 from kg.traverse import neighbours as core_neighbours
 from kg.traverse import paths as core_paths
 
-from api_fixtures import PKG, kg_server  # noqa: F401
-from web_fixtures import Client
+from api_fixtures import ONTOLOGY, PKG, kg_server  # noqa: F401
+from web_fixtures import Client, start_server, stop_server
 
 SRX = "{http://www.w3.org/2005/sparql-results#}"
 CMO_RESPONSIBILITIES = [
@@ -570,3 +570,37 @@ def test_explain_a_literal_object(kg_server: Client) -> None:
     assert "neither asserted nor inferred" in plain["message"]  # a plain string is not the @en label
     broken = get_json(kg_server, "/api/explain", {**params, "o": '"unclosed@en'}, status=400)
     assert "parameter 'o'" in broken["message"]
+
+
+# --- the time budget of the walks -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def no_time_server(cache_dir):
+    """The domain graph served with a time budget of 0 s: every budgeted walk runs out at once."""
+    process, client = start_server(ONTOLOGY, cache_dir, KG_QUERY_TIMEOUT="0", KG_MAX_ROWS="10000")
+    try:
+        yield client
+    finally:
+        stop_server(process)
+
+
+def test_explain_out_of_time_is_503_with_retry_after_and_not_cached(no_time_server: Client) -> None:
+    params = {"s": "CRO", "p": "pkg:activeInStage", "o": "pkg:PhaseIIStage"}
+    reply = no_time_server.get("/api/explain", params, Accept="application/json")
+    assert reply.status == 503 and int(reply.headers["Retry-After"]) > 0
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert "time budget" in json.loads(reply.body)["message"]
+    asserted = {"s": "pkg:CMO", "p": "pkg:hasResponsibility", "o": "pkg:QualityControl"}
+    assert get_json(no_time_server, "/api/explain", asserted)["asserted"] is True  # no step to time
+
+
+def test_paths_cut_by_the_budget_say_so_and_are_not_cached(no_time_server: Client, kg_server: Client) -> None:
+    params = {"from": "CRO", "to": "pkg:PhaseIIStage"}
+    for _ in range(2):  # the second time too: nothing kept or replayed the first answer
+        cut = no_time_server.get("/api/paths", params, Accept="application/json")
+        body = json.loads(cut.body)
+        assert cut.status == 200 and body["complete"] is False and "time budget" in body["stopped"]
+        assert cut.headers["Cache-Control"] == "no-store" and "X-KG-Cache" not in cut.headers
+    whole = kg_server.get("/api/paths", params, Accept="application/json")
+    assert json.loads(whole.body)["complete"] is True and "max-age" in whole.headers["Cache-Control"]

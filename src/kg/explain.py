@@ -10,13 +10,14 @@ prover re-derives such steps and marks them `intermediate`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
 
-from .errors import KGError
+from .errors import KGError, QueryTimeout
 from .namespaces import GRAPH, PREFIXES, shorten
 from .reason import is_noise
 from .resolve import label, resolve, term_dict
@@ -126,9 +127,11 @@ def _graph_name(graph: str) -> str:
 class _Prover:
     """Backward chaining over one store; remembers proofs found and goals that failed for good."""
 
-    def __init__(self, store: Store, max_depth: int) -> None:
+    def __init__(self, store: Store, max_depth: int, timeout_s: float | None = None) -> None:
         self.store = store
         self.max_depth = max_depth
+        self.timeout_s = timeout_s
+        self.deadline = None if timeout_s is None else time.monotonic() + timeout_s
         self.visible = store.visible_graphs(True)
         self.proved: dict[Fact, Proof] = {}
         self.failed: set[Fact] = set()
@@ -190,6 +193,14 @@ class _Prover:
 
     # --- proving ---
 
+    def check_time(self) -> None:
+        """`QueryTimeout` (503, Retry-After) once the budget is used up; a budget of 0 allows no step."""
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise QueryTimeout(
+                f"the explanation used up its time budget of {self.timeout_s:g} s before a derivation "
+                "was found; try again later"
+            )
+
     def candidates(self, goal: Fact) -> list[Candidate]:
         found = [
             (rule, premises)
@@ -213,6 +224,7 @@ class _Prover:
         if depth >= self.max_depth or goal in stack:
             self.cut = True
             return None
+        self.check_time()  # before each derivation step: asserted facts cost no step
         outer_cut, self.cut = self.cut, False
         for rule, premises in self.candidates(goal):
             proofs = []
@@ -391,15 +403,22 @@ def _term(store: Store, term: OxTerm | str) -> OxTerm:
 
 
 def explain(
-    store: Store, s: OxTerm | str, p: ox.NamedNode | str, o: OxTerm | str, max_depth: int = 8
+    store: Store,
+    s: OxTerm | str,
+    p: ox.NamedNode | str,
+    o: OxTerm | str,
+    max_depth: int = 8,
+    timeout_s: float | None = None,
 ) -> Explanation:
     """Where the triple is stated, or a derivation of it down to asserted triples.
 
     Names (IRI, CURIE, label) are resolved first. Raises `NotEntailed` when the triple is neither
-    asserted nor in the inferred graph (nor an entailment the noise rule dropped that we can derive).
+    asserted nor in the inferred graph (nor an entailment the noise rule dropped that we can derive),
+    and `QueryTimeout` when the search outlasts `timeout_s` (None: no budget, as in the CLI) — a proof
+    cut short is never returned as if it were the answer.
     """
     fact = (_term(store, s), _term(store, p), _term(store, o))
-    prover = _Prover(store, max_depth)
+    prover = _Prover(store, max_depth, timeout_s)
     proof = prover.prove(fact)
     if proof is None:
         if prover.graphs_of(fact):  # stored in the inferred graph, but no supported rule derives it

@@ -255,8 +255,9 @@ def paths(
     """Up to `limit` simple paths of at most `max_depth` edges from source to target, shortest first.
 
     Breadth-first over partial paths, pruned by each node's distance to the target (computed first),
-    so only prefixes that can still arrive are extended. Stops early when the time budget is used up,
-    returning what it has with `complete=False`. No path gives an empty `Paths`.
+    so only prefixes that can still arrive are extended. Stops early when the time budget is used up
+    (a budget of 0 allows no step), returning what it has with `complete=False`. No path gives an
+    empty `Paths`.
     """
     source, target = _node(store, source), _node(store, target)
     if source == target:
@@ -269,7 +270,7 @@ def paths(
     found: list[list[ox.NamedNode]] = []
     queue: deque[list[ox.NamedNode]] = deque([[source]] if source in distance else [])
     while queue and len(found) < limit:
-        if time.monotonic() > deadline:
+        if time.monotonic() >= deadline:
             return Paths(_paths(walker, found), False, f"time budget of {timeout_s:g} s used up")
         prefix = queue.popleft()
         for nxt in walker.steps(prefix[-1]):
@@ -294,7 +295,7 @@ def _distances(
     for depth in range(1, max_depth + 1):
         following = []
         for node in frontier:
-            if time.monotonic() > deadline:
+            if time.monotonic() >= deadline:
                 return None
             for other in walker.steps(node, reverse=True):
                 if other not in distance:

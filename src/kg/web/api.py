@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from ..catalog import NamedQuery, default_catalog
 from ..errors import KGError, ParameterError, QueryTimeout
@@ -248,8 +248,7 @@ def paths() -> Response:
     target = resolve_name(_required(params, "to"), "to")
     depth, limit = _integer(params, "max_depth", MAX_DEPTH), _integer(params, "limit", PATH_LIMIT)
     infer, directed = _flag(params, "infer", True), _flag(params, "directed", False)
-    budget = s.config["KG_QUERY_TIMEOUT"]
-    found = find_paths(s.store, source, target, depth, infer, limit, budget, undirected=not directed)
+    found = find_paths(s.store, source, target, depth, infer, limit, _budget(), undirected=not directed)
     return _json(
         {
             "from": term_dict(source, label(s.store, source)),
@@ -259,7 +258,8 @@ def paths() -> Response:
             "infer": infer,
             "directed": directed,
             **found.to_dict(),
-        }
+        },
+        complete=found.complete,
     )
 
 
@@ -275,10 +275,20 @@ def explain() -> Response:
             raise ParameterError(f"parameter 'o': {exc}") from None
     else:
         o = resolve_name(_required(params, "o"), "o")
-    explanation = explain_triple(state().store, s, p, o)
+    explanation = explain_triple(state().store, s, p, o, timeout_s=_budget())  # QueryTimeout: 503
     return _json({**explanation.to_dict(), "text": explanation.render_text()})
 
 
-def _json(body: dict[str, Any]) -> Response:
-    """A walk's answer: derived from the immutable snapshot, so cacheable like query answers."""
-    return cacheable(jsonify(body))
+def _budget() -> float:
+    """The walks' time budget: the server's query budget (KG_QUERY_TIMEOUT), seconds."""
+    return current_app.config["KG_QUERY_TIMEOUT"]
+
+
+def _json(body: dict[str, Any], complete: bool = True) -> Response:
+    """A walk's answer. A complete one derives from the immutable snapshot, so it is cacheable like a
+    query answer; one cut short by the time budget might be whole next time, so no one may keep it."""
+    response = jsonify(body)
+    if not complete:
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return cacheable(response)
