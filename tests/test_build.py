@@ -108,6 +108,8 @@ def test_manifest_counts_are_what_oxigraph_loads(tmp_path):
     folder = write_ontology(tmp_path / "o", {"vocab.ttl": VOCAB, "data.ttl": data})
     snapshot = build.build(folder, cache=tmp_path / "c")
     assert loaded_counts(snapshot) == snapshot.manifest["graphs"]
+    lines = snapshot.nquads.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == sum(snapshot.manifest["graphs"].values())  # counted as written: once each
     dataset = snapshot.manifest["dataset"]
     assert dataset["bytes"] == snapshot.nquads.stat().st_size
     assert dataset["sha256"] == build.file_sha256(snapshot.nquads)
@@ -252,7 +254,14 @@ def test_inconsistent_manifest_is_damage(built, change, reason):
     [
         (_cut_at_a_line, r"graph <[^>]+> holds \d+ triples, the manifest says \d+"),
         (_append_foreign_quad, f"graph <{graph_iri('data')}> holds 4 triples, the manifest says 3"),
-        (_append_default_graph_triple, "graph <the default graph> holds 1 triples, the manifest says 0"),
+        (
+            _append_default_graph_triple,
+            "1 triple\\(s\\) in graphs the manifest does not list: the default graph",
+        ),
+        (
+            lambda f: _append(f, f"{FOREIGN} <http://example.org/other> ."),
+            "1 triple\\(s\\) in graphs the manifest does not list: <http://example\\.org/other>",
+        ),
         (_cut_mid_line, "dataset.nq does not parse: .+"),
         (lambda f: _nq(f).unlink(), "dataset.nq is missing"),
     ],
@@ -270,6 +279,14 @@ def test_a_file_changed_after_verification_fails_the_load(built, damage, reason)
     )
     assert re.fullmatch(expected, err.value.message), err.value.message
     assert build.verify(snapshot) is not None
+
+
+def test_a_manifest_handed_over_without_a_field_fails_the_load(built):
+    """Query workers get the manifest from their parent, not from disk: it is checked on load too."""
+    _, _, snapshot = built
+    broken = {k: v for k, v in snapshot.manifest.items() if k != "asserted_graphs"}
+    with pytest.raises(build.CacheDamaged, match=r"\(manifest.json has no 'asserted_graphs'\)"):
+        OxigraphStore(build.Snapshot(snapshot.folder, broken))
 
 
 def test_verify_names_the_damage(built):
