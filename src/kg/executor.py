@@ -1,31 +1,50 @@
-"""The query time budget: a small pool of worker processes that run SPARQL and can be killed.
+"""The query budget: a pool of worker processes that run SPARQL, walled off, bounded and killable.
 
 A thread cannot stop an Oxigraph query that is busy in Rust, but the kernel can stop a process. Each
-worker loads its own copy of the snapshot (an N-Quads bulk load, cheap) and answers one request at a
-time: it runs `sparql.run`, serializes with `formats` and sends back bytes plus metadata. When a query
-overruns its budget the parent kills that worker — the CPU is really freed — starts a replacement in
-the background and raises `QueryTimeout`; the other workers keep serving meanwhile.
+worker is a fresh interpreter (never a `fork` of a threaded server) that first walls itself off from
+the network (`egress.py`) and caps its own address space (RLIMIT_AS), then loads the snapshot and
+answers one job at a time: it runs `sparql.run` with the shape the guard already found, serializes
+with `formats` under a row cap and a byte cap, and sends back bytes plus metadata.
 
-Workers are fresh interpreters (never a `fork` of a threaded server). Nothing here knows about HTTP.
+The pool keeps cheap queries flowing while expensive ones run:
+
+- **Admission.** At most `size + queue` requests are inside the pool (running or waiting for a
+  worker); one more gets `Busy` (503) at once instead of a thread held for the whole budget.
+- **The budget counts from arrival**, including the wait for a worker.
+- **Two lanes.** Every query starts at normal priority. One still running after `fast_seconds` is
+  *expensive*: its worker is reniced to the lowest priority, so cheap queries (and the server) get the
+  CPU first. At most `max_expensive` expensive queries run at once; a query that turns expensive when
+  that many already run is stopped at once with `Busy`. A worker that cannot be reniced back (only
+  root may raise a priority) is replaced after its answer.
+- **Supervision.** A monitor replaces dead workers within a second, so `alive` (the health signal) is
+  the truth; a job sent to a worker that had died idle is retried on another, since it never ran. A
+  worker killed while answering costs exactly that request a 503. When a replacement cannot load the
+  data because the cache was damaged or deleted, the pool asks `rebuild` once for a fresh snapshot,
+  then backs off and reports, never looping hot.
+
+Nothing here knows about HTTP.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
+import re
+import resource
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from . import formats, sparql
-from .build import Snapshot
+from . import egress, formats, sparql
+from .build import Snapshot, verify
 from .errors import KGError, QueryError, QueryTimeout
 from .store import DatasetSpec, OxigraphStore
 from .terms import OxTerm, parse_term
@@ -33,8 +52,10 @@ from .terms import OxTerm, parse_term
 log = logging.getLogger(__name__)
 
 _READY = "ready"
-_PARENT_CHECK_SECONDS = 1.0
-_RESTART_DELAY_SECONDS = 5
+_PARENT_CHECK_SECONDS = 0.5
+_MONITOR_SECONDS = 0.5
+_RESTART_DELAYS = (0.5, 2, 5, 15, 30)
+_LOW_PRIORITY = 19
 
 
 @dataclass(frozen=True)
@@ -49,6 +70,10 @@ class Job:
     substitutions: tuple[tuple[str, str], ...] = ()
     cap: int | None = None
     allowed_service_hosts: frozenset[str] = frozenset()
+    #: what the guard found in the server process; None = the worker checks the text itself
+    shape: sparql.QueryShape | None = None
+    #: bytes of serialized answer before it is cut (at a row boundary); None = no byte cap
+    max_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +84,16 @@ class Answer:
     form: str
     rows: int
     truncated: bool
+    cut_by: str = ""  # "rows" or "bytes" when truncated
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """What a worker needs besides the snapshot: its memory cap (address space, applied once the data
+    is loaded) and whether it may use the network (only when an operator allows SERVICE hosts)."""
+
+    memory_mb: int = 1024
+    allow_network: bool = False
 
 
 def substitutions(values: Mapping[str, OxTerm]) -> tuple[tuple[str, str], ...]:
@@ -67,53 +102,107 @@ def substitutions(values: Mapping[str, OxTerm]) -> tuple[tuple[str, str], ...]:
 
 
 class WorkerFailed(KGError):
-    """A worker died while answering (crash or memory exhaustion); the message hides the details."""
+    """A worker died while answering: killed, or out of its memory limit. Only that request fails."""
 
-    status = 500
+    status = 503
+
+
+class Busy(KGError):
+    """The pool is full (admission), or already running as many expensive queries as it may."""
+
+    status = 503
 
 
 # --- inside a worker process ------------------------------------------------------------------
+
+_NETWORK_WORDS = re.compile(
+    r"os error|connect|refused|resolve|dns|socket|network|http|tls|certificate|timed out|permission denied",
+    re.IGNORECASE,
+)
+
+
+def public_message(exc: BaseException, shape: sparql.QueryShape | None) -> str:
+    """An evaluation error as a client may see it: never a remote host's state (that would make the
+    server a port scanner), never more than one short line."""
+    text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    if (shape is not None and shape.services) or isinstance(exc, OSError) or _NETWORK_WORDS.search(text):
+        return "the query failed while calling another service (details are not disclosed)"
+    return f"query failed: {text}"
 
 
 def _watch_parent(parent_pid: int) -> None:
     """Exit when the parent is gone, even in the middle of a query (Oxigraph releases the GIL)."""
     while True:
         time.sleep(_PARENT_CHECK_SECONDS)
-        try:
-            os.kill(parent_pid, 0)
-        except ProcessLookupError:
+        if os.getppid() != parent_pid:
             os._exit(0)
+
+
+class _CappedBody:
+    """Collects serialized chunks and tells the row source when the byte cap is reached."""
+
+    def __init__(self, max_bytes: int | None) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.max_bytes = max_bytes
+        self.rows = 0
+        self.cut_by = ""
+
+    def write(self, chunk: bytes) -> int:
+        self.parts.append(bytes(chunk))
+        self.size += len(chunk)
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+    def rows_of(self, items):
+        """Yield items until the byte cap is reached (checked before each: the answer stays whole)."""
+        for item in items:
+            if self.max_bytes is not None and self.size >= self.max_bytes:
+                self.cut_by = "bytes"
+                return
+            self.rows += 1
+            yield item
 
 
 def _answer(store: OxigraphStore, job: Job) -> Answer:
     spec = DatasetSpec(job.infer, job.default_graphs, job.named_graphs)
     subs = {name: parse_term(value) for name, value in job.substitutions}
-    outcome = sparql.run(store, job.text, spec, subs, job.cap, job.allowed_service_hosts)
+    outcome = sparql.run(store, job.text, spec, subs, job.cap, job.allowed_service_hosts, job.shape)
     fmt = formats.lookup(job.format)
-    count = [0]
-
-    def counted(items):
-        for item in items:
-            count[0] += 1
-            yield item
-
+    body = _CappedBody(job.max_bytes)
     if outcome.form == "ASK":
-        body = formats.write_boolean(fmt, bool(outcome.boolean))
-        count[0] = 1
+        body.write(formats.write_boolean(fmt, bool(outcome.boolean)))
+        body.rows = 1
     elif outcome.form == "SELECT":
-        body = b"".join(formats.write_rows(fmt, outcome.variables, counted(outcome.rows)))
+        for chunk in formats.write_rows(fmt, outcome.variables, body.rows_of(outcome.rows)):
+            body.write(chunk)
     else:
-        body = formats.write_graph(fmt, counted(outcome.triples)) or b""
-    return Answer(body, outcome.form, count[0], outcome.truncated())
+        formats.write_graph(fmt, body.rows_of(outcome.triples), body)
+    cut_by = body.cut_by or ("rows" if outcome.truncated() else "")
+    return Answer(b"".join(body.parts), outcome.form, body.rows, bool(cut_by), cut_by)
+
+
+def _limit_memory(megabytes: int) -> None:
+    if megabytes > 0:
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
 def worker_main(fd: int) -> None:
-    """A worker's life: load the snapshot, say ready, then answer jobs until the socket closes."""
+    """A worker's life: wall off, cap memory, load the snapshot, say ready, answer jobs until EOF."""
     conn = Connection(fd)
-    folder, manifest, parent_pid = conn.recv()
+    folder, manifest, parent_pid, settings = conn.recv()
+    wall = "allowed by the operator" if settings.allow_network else egress.block_network()
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    store = OxigraphStore(Snapshot(Path(folder), manifest))
-    conn.send(_READY)
+    try:
+        store = OxigraphStore(Snapshot(Path(folder), manifest))
+    except KGError as exc:
+        conn.send(("failed", exc.message))
+        return
+    _limit_memory(settings.memory_mb)  # after loading: the limit is for queries, bulk loads peak higher
+    conn.send((_READY, wall))
     while True:
         try:
             job = conn.recv()
@@ -121,14 +210,23 @@ def worker_main(fd: int) -> None:
             return
         try:
             reply = ("ok", _answer(store, job))
+        except QueryError as exc:
+            if exc.message.startswith("query failed:"):
+                exc = QueryError(public_message(exc, job.shape))
+            reply = ("error", exc)
         except KGError as exc:
             reply = ("error", exc)
+        except MemoryError:
+            reply = (
+                "error",
+                WorkerFailed(f"the query needed more than {settings.memory_mb} MiB and was stopped"),
+            )
         except (OSError, ValueError, TypeError, RuntimeError, SyntaxError) as exc:
             # Oxigraph evaluates lazily: evaluation errors surface while iterating, after `query()`.
-            reply = ("error", QueryError(f"query failed: {exc}"))
+            reply = ("error", QueryError(public_message(exc, job.shape)))
         except Exception:
             log.exception("query worker failed on a job")
-            reply = ("error", WorkerFailed("internal error while running the query"))
+            reply = ("error", QueryError("internal error while running the query"))
         conn.send(reply)
 
 
@@ -143,7 +241,7 @@ class _Worker:
     threaded process.
     """
 
-    def __init__(self, snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, settings: WorkerSettings) -> None:
         ours, theirs = socket.socketpair()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         self.process = subprocess.Popen(
@@ -154,69 +252,177 @@ class _Worker:
         )
         theirs.close()
         self.conn = Connection(ours.detach())
-        self.conn.send((str(snapshot.folder), snapshot.manifest, os.getpid()))
+        self.conn.send((str(snapshot.folder), snapshot.manifest, os.getpid(), settings))
+        self.wall = ""
+        self.failure = ""
+        self.lowered = False
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def dead(self) -> bool:
+        return self.process.poll() is not None
 
     def wait_ready(self, timeout: float) -> bool:
         try:
-            return self.conn.poll(timeout) and self.conn.recv() == _READY
+            if not self.conn.poll(timeout):
+                return False
+            status, detail = self.conn.recv()
         except (EOFError, OSError):
             return False
+        if status == _READY:
+            self.wall = detail
+            return True
+        self.failure = detail
+        return False
+
+    def lower_priority(self) -> None:
+        """Let cheap work run first; only the query's thread (the worker's main thread) is affected."""
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.pid, _LOW_PRIORITY)
+            self.lowered = True
+        except OSError:
+            pass
+
+    def restore_priority(self) -> bool:
+        """Back to normal priority; False when this process may not raise it (not root)."""
+        if not self.lowered:
+            return True
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.pid, 0)
+        except OSError:
+            return False
+        self.lowered = False
+        return True
 
     def kill(self) -> None:
         self.process.kill()
-        self.process.wait(5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
         self.conn.close()
 
 
 class Executor:
     """A pool of query workers. Thread-safe: any number of request threads may call `run`."""
 
-    def __init__(self, snapshot, size: int = 2, start_timeout: float = 60) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        size: int = 2,
+        start_timeout: float = 60,
+        queue_size: int | None = None,
+        fast_seconds: float = 0.5,
+        max_expensive: int | None = None,
+        settings: WorkerSettings = WorkerSettings(),
+        rebuild: Callable[[], Snapshot] | None = None,
+    ) -> None:
         self._snapshot = snapshot
+        self._settings = settings
+        self._rebuild = rebuild
         self._start_timeout = start_timeout
+        self.size = max(1, size)
+        self.capacity = self.size + (2 * self.size if queue_size is None else max(0, queue_size))
+        self.fast_seconds = fast_seconds
+        self.max_expensive = max(1, self.size // 2) if max_expensive is None else max(0, max_expensive)
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._workers: set[_Worker] = set()
         self._live: set[_Worker] = set()
+        self._admitted = 0
+        self._expensive = 0
+        self._failures = 0
         self._closed = False
-        self.size = max(1, size)
-        self.timeouts = 0
+        self.problem = ""  # why workers cannot start, for /healthz
+        self.wall = ""  # the egress wall the workers reported
         for _ in range(self.size):
             self._replace()
+        threading.Thread(target=self._monitor, name="kg-worker-monitor", daemon=True).start()
 
     @property
     def alive(self) -> int:
-        """How many workers have loaded the data and not been retired (a health signal)."""
+        """How many workers have loaded the data and are still running (a health signal)."""
         with self._lock:
-            return len(self._live)
+            return sum(1 for w in self._live if not w.dead())
 
-    @property
-    def idle(self) -> int:
-        return self._idle.qsize()
+    def run(self, job: Job, budget: float, arrived: float | None = None) -> Answer:
+        """Run `job` on a free worker within `budget` seconds counted from `arrived` (a
+        `time.monotonic()` reading; now when omitted), waiting for a worker included."""
+        deadline = (time.monotonic() if arrived is None else arrived) + budget
+        with self._lock:
+            if self._admitted >= self.capacity:
+                raise Busy(
+                    f"the server is answering {self._admitted} queries already (its limit); retry shortly"
+                )
+            self._admitted += 1
+        try:
+            return self._run(job, budget, deadline)
+        finally:
+            with self._lock:
+                self._admitted -= 1
 
-    def run(self, job: Job, budget: float) -> Answer:
-        """Run `job` on a free worker within `budget` seconds (waiting for a worker counts too)."""
-        deadline = time.monotonic() + budget
+    def _run(self, job: Job, budget: float, deadline: float) -> Answer:
+        if time.monotonic() >= deadline:
+            raise QueryTimeout(f"the request waited its whole {budget:g} s budget before it could start")
+        while True:
+            worker = self._take(budget, deadline)
+            try:
+                worker.conn.send(job)
+                break
+            except (OSError, BrokenPipeError):
+                self._retire(worker)  # it died idle: the job never ran, try another worker
         try:
-            worker = self._idle.get(timeout=budget)
-        except queue.Empty:
-            raise QueryTimeout(
-                f"no query worker became free within the {budget:g} s budget; the server is busy"
-            ) from None
-        try:
-            worker.conn.send(job)
-            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
-                self._retire(worker)
-                self.timeouts += 1
-                raise QueryTimeout(f"the query ran out of its {budget:g} s time budget and was stopped")
+            answered = worker.conn.poll(max(0.0, min(self.fast_seconds, deadline - time.monotonic())))
+            if not answered:
+                answered = self._wait_expensive(worker, budget, deadline)
             status, payload = worker.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
+        except (EOFError, OSError):
             self._retire(worker)
-            raise WorkerFailed("the query worker stopped unexpectedly (out of memory?)") from None
-        self._idle.put(worker)
+            raise WorkerFailed(
+                "the query worker stopped while running this query (it was killed or ran out of "
+                f"its {self._settings.memory_mb} MiB memory limit)"
+            ) from None
+        if worker.restore_priority():
+            self._idle.put(worker)
+        else:
+            self._retire(worker)
         if status == "error":
             raise payload
         return payload
+
+    def _take(self, budget: float, deadline: float) -> _Worker:
+        while True:
+            try:
+                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise QueryTimeout(
+                    f"no query worker became free within the {budget:g} s budget; the server is busy"
+                ) from None
+            if not worker.dead():
+                return worker
+            self._retire(worker)
+
+    def _wait_expensive(self, worker: _Worker, budget: float, deadline: float) -> bool:
+        """The query outlived the fast lane: run it at low priority if an expensive slot is free."""
+        with self._lock:
+            admitted = self._expensive < self.max_expensive
+            if admitted:
+                self._expensive += 1
+        if not admitted:
+            self._retire(worker)
+            raise Busy(
+                f"this query ran longer than {self.fast_seconds:g} s while the server was already running "
+                f"{self.max_expensive} long queries; it was stopped, retry later"
+            )
+        try:
+            worker.lower_priority()
+            if worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                return True
+            self._retire(worker)
+            raise QueryTimeout(f"the query ran out of its {budget:g} s time budget and was stopped")
+        finally:
+            with self._lock:
+                self._expensive -= 1
 
     def close(self) -> None:
         """Kill every worker; used at shutdown and by tests."""
@@ -228,16 +434,28 @@ class Executor:
 
     def _retire(self, worker: _Worker) -> None:
         """Kill a worker (it may be mid-query) and start its replacement without blocking the caller."""
-        worker.kill()
         with self._lock:
+            known = worker in self._workers
             self._workers.discard(worker)
             self._live.discard(worker)
-        threading.Thread(target=self._replace, name="kg-worker-replace", daemon=True).start()
+        worker.kill()
+        if known:
+            threading.Thread(target=self._replace, name="kg-worker-replace", daemon=True).start()
+
+    def _monitor(self) -> None:
+        """Replace workers that died while idle, so that health and capacity stay true."""
+        while not self._closed:
+            time.sleep(_MONITOR_SECONDS)
+            with self._lock:
+                dead = [w for w in self._live if w.dead()]
+            for worker in dead:
+                log.warning("query worker %d died; replacing it", worker.pid)
+                self._retire(worker)
 
     def _replace(self) -> None:
         if self._closed:
             return
-        worker = _Worker(self._snapshot)
+        worker = _Worker(self._snapshot, self._settings)
         with self._lock:
             self._workers.add(worker)
         threading.Thread(target=self._admit, args=(worker,), daemon=True).start()
@@ -246,12 +464,31 @@ class Executor:
         if worker.wait_ready(self._start_timeout) and not self._closed:
             with self._lock:
                 self._live.add(worker)
+                self._failures = 0
+            self.wall, self.problem = worker.wall, ""
             self._idle.put(worker)
             return
-        worker.kill()
         with self._lock:
             self._workers.discard(worker)
-        if not self._closed:
-            log.error("a query worker failed to start; retrying in %d s", _RESTART_DELAY_SECONDS)
-            time.sleep(_RESTART_DELAY_SECONDS)
-            self._replace()
+            self._failures += 1
+            failures = self._failures
+        worker.kill()
+        if self._closed:
+            return
+        self._recover(worker.failure or "the worker did not start", failures)
+        time.sleep(_RESTART_DELAYS[min(failures, len(_RESTART_DELAYS)) - 1])
+        self._replace()
+
+    def _recover(self, failure: str, failures: int) -> None:
+        """A worker could not load the data: rebuild a damaged or deleted cache once, else report."""
+        damage = verify(self._snapshot)
+        if damage and self._rebuild is not None and failures == 1:
+            log.warning("the build cache changed under the server (%s); rebuilding it", damage)
+            try:
+                self._snapshot = self._rebuild()
+                return
+            except KGError as exc:
+                failure = exc.message
+        self.problem = damage or failure
+        if failures == 1 or failures % 20 == 0:
+            log.error("a query worker failed to start (%s); retrying with back-off", self.problem)

@@ -16,10 +16,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request
 
 from ..build import build
-from ..executor import Executor
+from ..executor import Executor, WorkerSettings
 from ..store import OxigraphStore
 from . import api, console, errors, graphstore, openapi, ops, pages, sparql
 from .cache import ResponseCache
+from .limits import Limits
 from .replay import ReplayMiddleware
 from .state import State
 
@@ -51,6 +52,17 @@ DEFAULTS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "KG_CACHE_BYTES": (64 * 1024 * 1024, int),  # response cache bytes per process
     "KG_MAX_AGE": (300, int),  # Cache-Control max-age of query answers, seconds
     "KG_STREAM_ABOVE": (100_000, int),  # dumps of more triples are streamed in chunks, not kept whole
+    "KG_PUBLIC_URL": (None, str),  # the server's public base URL (Service Description); None = Host header
+    "KG_BODY_TIMEOUT": (10.0, float),  # seconds for a request body to arrive, then 408
+    "KG_BODY_READERS": (2, int),  # request bodies read at once per server process, then 503
+    "KG_MAX_RESULT_BYTES": (32 * 1024 * 1024, int),  # serialized answer bytes before it is cut at a row
+    "KG_MAX_QUERY_CHARS": (256 * 1024, int),  # query text, checked before Oxigraph parses it
+    "KG_MAX_QUERY_DEPTH": (128, int),  # nested { ( [ in a query (Oxigraph's parser recurses)
+    "KG_MAX_QUERY_OPERATORS": (2000, int),  # UNION/OPTIONAL/path/arithmetic operators in a query
+    "KG_WORKER_MEMORY_MB": (1024, int),  # address-space limit of each query worker (RLIMIT_AS)
+    "KG_QUERY_QUEUE": (None, int),  # requests that may wait for a worker (default 2 x workers), then 503
+    "KG_FAST_SECONDS": (0.5, float),  # a query running longer is "expensive": low priority, limited
+    "KG_MAX_EXPENSIVE": (None, int),  # expensive queries at once (default half the workers, at least 1)
 }
 
 #: The blueprints, in registration order; other surfaces (api, pages) add theirs here.
@@ -79,7 +91,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     snapshot = build(settings["KG_ONTOLOGY"], tuple(settings["KG_DATA"]), settings["KG_CACHE_DIR"])
     store = OxigraphStore(snapshot)
-    executor = Executor(snapshot, settings["KG_QUERY_WORKERS"])
+    executor = Executor(
+        snapshot,
+        settings["KG_QUERY_WORKERS"],
+        queue_size=settings["KG_QUERY_QUEUE"],
+        fast_seconds=settings["KG_FAST_SECONDS"],
+        max_expensive=settings["KG_MAX_EXPENSIVE"],
+        settings=WorkerSettings(
+            memory_mb=settings["KG_WORKER_MEMORY_MB"],
+            allow_network=bool(settings["KG_ALLOW_SERVICE_HOSTS"]),
+        ),
+        rebuild=lambda: build(settings["KG_ONTOLOGY"], tuple(settings["KG_DATA"]), settings["KG_CACHE_DIR"]),
+    )
     atexit.register(executor.close)
     app.extensions["kg"] = State(
         config=settings,
@@ -94,6 +117,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     app.after_request(_cors(settings["KG_CORS_ORIGINS"]))
     app.wsgi_app = ReplayMiddleware(app.wsgi_app, *_half_budget(settings))
+    app.wsgi_app = Limits.from_settings(app.wsgi_app, settings)
     return app
 
 

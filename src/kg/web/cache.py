@@ -11,6 +11,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Response, current_app
 
@@ -22,6 +23,7 @@ class Entry:
     form: str
     rows: int
     truncated: bool
+    cut_by: str = ""  # "rows" or "bytes" when truncated
 
 
 def etag(key: tuple) -> str:
@@ -29,17 +31,39 @@ def etag(key: tuple) -> str:
     return hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
 
 
+def digest(key: tuple) -> bytes:
+    """What the cache keeps of a key: 32 bytes, whatever the size of the query text or headers in it."""
+    return hashlib.blake2b(repr(key).encode(), digest_size=32).digest()
+
+
+#: Bytes an entry costs beyond its body: the hashed key, the entry object, the LRU links.
+OVERHEAD = 512
+
+
 class ResponseCache:
-    """A thread-safe LRU of `Entry`s bounded by count and total body size; size 0 disables it."""
+    """A thread-safe LRU bounded by count and by total size (bodies plus a fixed per-entry overhead).
+
+    Keys are hashed on the way in, so a 1 MiB query text costs 32 bytes of key, not 1 MiB; values are
+    anything with a `body` (bytes) and optionally `size`. Size 0 disables it.
+    """
 
     def __init__(self, max_entries: int, max_bytes: int) -> None:
         self.max_entries, self.max_bytes = max_entries, max_bytes
-        self._entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self._entries: OrderedDict[bytes, Any] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(self, key: tuple) -> Entry | None:
+    @staticmethod
+    def _cost(value: Any) -> int:
+        return getattr(value, "size", None) or len(value.body) + OVERHEAD
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    def get(self, key: tuple) -> Any:
+        key = digest(key)
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -49,19 +73,20 @@ class ResponseCache:
             self.hits += 1
             return entry
 
-    def put(self, key: tuple, entry: Entry) -> None:
-        size = len(entry.body)
+    def put(self, key: tuple, entry: Any) -> None:
+        size = self._cost(entry)
         if self.max_entries <= 0 or size > self.max_bytes // 4:
             return  # one huge answer must not flush everything else
+        key = digest(key)
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self._bytes -= len(old.body)
+                self._bytes -= self._cost(old)
             self._entries[key] = entry
             self._bytes += size
             while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
                 _, dropped = self._entries.popitem(last=False)
-                self._bytes -= len(dropped.body)
+                self._bytes -= self._cost(dropped)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -84,9 +109,23 @@ def not_modified(tag: str) -> Response:
 
 
 def answer(entry: Entry, tag: str) -> Response:
-    """The 200 for a cache entry, saying when the row cap cut it."""
-    response = cacheable(Response(entry.body, 200, content_type=entry.content_type), tag)
+    """The 200 for a cache entry, saying when the row cap or the byte cap cut it."""
+    return _truncation(entry, cacheable(Response(entry.body, 200, content_type=entry.content_type), tag))
+
+
+def uncacheable(entry: Entry) -> Response:
+    """The 200 for an answer that differs on every run (RAND, NOW, UUID…): no ETag, never stored."""
+    response = Response(entry.body, 200, content_type=entry.content_type)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Accept"
+    return _truncation(entry, response)
+
+
+def _truncation(entry: Entry, response: Response) -> Response:
     if entry.truncated:
         response.headers["X-KG-Truncated"] = "true"
         response.headers["X-KG-Row-Cap"] = str(current_app.config["KG_MAX_ROWS"])
+        if entry.cut_by:
+            response.headers["X-KG-Truncated-By"] = entry.cut_by
+            response.headers["X-KG-Byte-Cap"] = str(current_app.config["KG_MAX_RESULT_BYTES"])
     return response

@@ -14,7 +14,7 @@ import math
 from flask import Flask, Response, current_app, json, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import KGError, QueryTimeout
+from ..errors import KGError
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 def _kg_error(exc: KGError) -> Response:
     headers = {}
-    if isinstance(exc, QueryTimeout):
+    if exc.status == 503:  # a time budget, a full pool, a stopped worker: all worth retrying later
         headers["Retry-After"] = str(math.ceil(current_app.config["KG_RETRY_AFTER"]))
     return error_response(exc.status, exc.message, headers)
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .cache import Entry, ResponseCache
+from .cache import OVERHEAD, Entry, ResponseCache
 from .ops import metrics, record_query
 
 REPLAYABLE = "kg.replayable"  # environ key a view sets: (query text, form, rows, format, truncated, rule)
@@ -35,6 +35,12 @@ class Replay:
     headers: list[tuple[str, str]]
     etag: str
     query: tuple
+
+    @property
+    def size(self) -> int:
+        """What keeping it costs: body, headers, the query text, and the fixed per-entry overhead."""
+        headers = sum(len(k) + len(v) for k, v in self.headers)
+        return len(self.body) + headers + len(self.query[0]) + OVERHEAD
 
 
 class ReplayMiddleware:
