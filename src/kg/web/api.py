@@ -46,17 +46,23 @@ NEIGHBOUR_LIMIT = (500, 1, 5000)
 # --- reading parameters -------------------------------------------------------------------------
 
 
+#: Parameters every route reads alike (see `conneg.override`, `protocol.flag`): given twice, the last
+#: value counts, as on /sparql. Any other parameter names what to compute and must be given once.
+SHARED = (*conneg.OVERRIDE_PARAMS, "infer")
+
+
 def _params(allowed: tuple[str, ...]) -> dict[str, str]:
-    """The query-string parameters, each given at most once, all of them in `allowed` (else 400)."""
+    """The query-string parameters, all of them in `allowed` (else 400), each at most once (else 400)
+    except the `SHARED` ones, whose last value counts."""
     raw = protocol.parse_urlencoded(request.query_string, "query string")
     unknown = sorted(set(raw) - set(allowed))
     if unknown:
         raise ParameterError(f"unknown parameter {unknown[0]!r}; this endpoint takes: {', '.join(allowed)}")
-    repeated = sorted(name for name, values in raw.items() if len(values) > 1)
+    repeated = sorted(name for name, values in raw.items() if len(values) > 1 and name not in SHARED)
     if repeated:
         times = len(raw[repeated[0]])
         raise ParameterError(f"parameter {repeated[0]!r} is given {times} times; give it once")
-    return {name: values[0] for name, values in raw.items()}
+    return {name: values[-1] for name, values in raw.items()}
 
 
 _NAME = "an IRI, CURIE or label"
@@ -91,9 +97,13 @@ def _integer(params: dict[str, str], name: str, bounds: tuple[int, int, int]) ->
     return value
 
 
+def _lists(params: dict[str, str]) -> protocol.Params:
+    return {name: [value] for name, value in params.items()}
+
+
 def _flag(params: dict[str, str], name: str, default: bool) -> bool:
     try:
-        return protocol.flag({k: [v] for k, v in params.items()}, name, default)
+        return protocol.flag(_lists(params), name, default)
     except KGError as exc:
         raise ParameterError(f"parameter {name!r} must be a boolean: {exc.message}") from None
 
@@ -133,7 +143,7 @@ def run_query(name: str) -> Response:
     query = default_catalog().get(name)
     params = _params((*QUERY_OPTIONS, *(p.name for p in query.params)))
     infer = _flag(params, "infer", True)
-    override = params.get("format") or params.get("output")
+    override = conneg.override(_lists(params))
     values = {k: v for k, v in params.items() if k not in QUERY_OPTIONS}
     bound = substitutions(query.bind(values))
     fmt = None if _wants_friendly(override) else conneg.choose(request, (RESULTS,), override)

@@ -8,6 +8,7 @@ results, Turtle for graphs — instead of whatever `application/xml;q=0.9` would
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 
 from flask import Request
@@ -39,11 +40,16 @@ def candidates(kinds: tuple[str, ...]) -> list[tuple[str, Format]]:
     return sorted(pairs, key=lambda pair: pair[1].name not in default_names)
 
 
-def override(params) -> str | None:
-    """The `format=` / `output=` value among request parameters (a MultiDict or dict), if any."""
+def override(params: Mapping[str, list[str]]) -> str | None:
+    """The format named by parameter: the LAST `format=` value, else the last `output=` value.
+
+    Every route reads it this way, as /sparql always has: a repeated `format=` means its last value,
+    `format` beats `output`, an empty value names nothing. `params` are all values of each parameter
+    (`protocol.parse_urlencoded`), so no route can take the first value by accident.
+    """
     for param in OVERRIDE_PARAMS:
-        if name := params.get(param):
-            return name
+        if values := params.get(param):
+            return values[-1] or None
     return None
 
 

@@ -45,7 +45,7 @@ def graph() -> Response:
         graphs = (names[0],)
     else:
         graphs = s.store.visible_graphs(protocol.flag(params, "infer", True))
-    fmt = conneg.choose(request, (GRAPH, DATASET), conneg.override(request.args))
+    fmt = conneg.choose(request, (GRAPH, DATASET), conneg.override(params))
 
     def triples():
         seen = set()  # the union of several graphs may repeat a triple
@@ -62,7 +62,8 @@ def graph() -> Response:
 @bp.get("/dataset.<ext>")
 def dataset(ext: str | None = None) -> Response:
     """Every graph, asserted and inferred, as TriG (default) or N-Quads."""
-    fmt = conneg.choose(request, (DATASET,), ext or conneg.override(request.args))
+    params = protocol.parse_urlencoded(request.query_string, "query string")
+    fmt = conneg.choose(request, (DATASET,), ext or conneg.override(params))
     store = state().store
     return _dump(("dataset", fmt.name), fmt, store.quads, state().memo["triples"])
 

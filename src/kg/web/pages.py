@@ -21,10 +21,10 @@ from ..catalog import default_catalog
 from ..errors import UnknownResource
 from ..formats import DATASET, GRAPH, Format, lookup, write_graph
 from ..namespaces import PKG, PREFIXES, shorten
-from ..resolve import LABEL_PREDICATES, RDF_TYPE, label, resolve
+from ..resolve import LABEL_PREDICATES, RDF_TYPE, MalformedName, label, resolve
 from ..store import Store
 from ..traverse import Edge, neighbours
-from . import conneg
+from . import conneg, protocol
 from .api import describe_query
 from .cache import cacheable
 from .state import state
@@ -240,9 +240,9 @@ def _rdf(store: Store, fmt: Format, edges: list[Edge], infer: bool) -> Response:
 # --- views --------------------------------------------------------------------------------------
 
 
-def _choose() -> Format | None:
+def _choose(params: protocol.Params) -> Format | None:
     """The RDF format asked for, or None for HTML (browsers, `*/*`, `?format=html`)."""
-    override = conneg.override(request.args)
+    override = conneg.override(params)
     if override:
         if override.lower() in ("html", HTML):
             return None
@@ -258,9 +258,13 @@ def _choose() -> Format | None:
 
 @bp.get("/id/<path:local>")
 def resource(local: str) -> Response:
-    """A resource of our namespace, as HTML or RDF; 404 (with close matches) for an unknown name."""
-    fmt = _choose()
-    infer = request.args.get("infer", "true").lower() not in ("false", "0", "no", "off")
+    """A resource of our namespace, as HTML or RDF; 404 (with close matches) for an unknown name.
+
+    Parameters are read as on every route: the last `format=` counts, `infer` must be a boolean.
+    """
+    params = protocol.parse_urlencoded(request.query_string, "query string")
+    fmt = _choose(params)
+    infer = protocol.flag(params, "infer", True)
     store = state().store
     iri = PKG + local
     try:
@@ -280,10 +284,11 @@ def resource(local: str) -> Response:
 
 
 def _existing(store: Store, iri: str) -> ox.NamedNode:
-    """The node for a dereferenced IRI; `UnknownResource` (with close matches) when the graph lacks it."""
+    """The node for a dereferenced IRI; `UnknownResource` (404, with close matches) when the graph
+    lacks it — also when the name cannot even be an IRI: no resource has it, in any representation."""
     try:
         return resolve(store, f"<{iri}>")
-    except ValueError:  # not even a valid IRI (pyoxigraph refuses it)
+    except MalformedName:  # a 400 where a user typed the name; here it is a URL that names nothing
         raise UnknownResource(f"<{iri}> is not a valid IRI, so no resource has it") from None
 
 
