@@ -14,6 +14,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg import build, cli
+from kg import snapshot as kg_snapshot
 from kg.errors import InconsistentGraph, KGError, SourceError, ValidationFailed
 from kg.namespaces import INFERRED_GRAPH, graph_iri
 from kg.sources import discover, shapes_path
@@ -218,12 +219,15 @@ def test_damaged_cache_is_reported_and_rebuilt(built, kind, caplog):
 def test_every_manifest_field_is_checked(built):
     """A manifest missing any field, or holding it with the wrong type, is damage, named by field."""
     _, _, snapshot = built
-    for field in build.FIELDS:
+    for field in kg_snapshot.FIELDS:
         missing = {k: v for k, v in snapshot.manifest.items() if k != field}
-        assert build._manifest_problem(missing, snapshot.key) == f"manifest.json has no {field!r}"
+        assert kg_snapshot._manifest_problem(missing, snapshot.key) == f"manifest.json has no {field!r}"
         wrong = {**snapshot.manifest, field: True}
-        assert build._manifest_problem(wrong, snapshot.key) == f"manifest.json {field!r} has the wrong type"
-    assert build._manifest_problem(snapshot.manifest, snapshot.key) is None
+        assert (
+            kg_snapshot._manifest_problem(wrong, snapshot.key)
+            == f"manifest.json {field!r} has the wrong type"
+        )
+    assert kg_snapshot._manifest_problem(snapshot.manifest, snapshot.key) is None
 
 
 def _other(manifest: dict, **changes) -> dict:
@@ -246,7 +250,7 @@ def _other(manifest: dict, **changes) -> dict:
 )
 def test_inconsistent_manifest_is_damage(built, change, reason):
     _, _, snapshot = built
-    assert build._manifest_problem(change(snapshot.manifest), snapshot.key).startswith(reason)
+    assert kg_snapshot._manifest_problem(change(snapshot.manifest), snapshot.key).startswith(reason)
 
 
 @pytest.mark.parametrize(

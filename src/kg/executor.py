@@ -44,8 +44,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from . import egress, formats, sparql
-from .build import Snapshot, verify
 from .errors import KGError, QueryError, QueryTimeout
+from .snapshot import Snapshot, verify
 from .store import DatasetSpec, OxigraphStore
 from .terms import OxTerm, parse_term
 

@@ -18,8 +18,8 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from .build import Snapshot, build, load
 from .errors import QueryError
+from .snapshot import Snapshot, load
 from .terms import OxTerm
 
 
@@ -132,4 +132,6 @@ def open_store(
     cache: Path | None = None,
 ) -> OxigraphStore:
     """Build (or reuse the cached build of) the sources and load the snapshot into Oxigraph."""
+    from .build import build  # the write side (rdflib, owlrl, pyshacl): only when building
+
     return OxigraphStore(build(ontology, extra, cache))

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyoxigraph as ox
-import rdflib
+
+if TYPE_CHECKING:  # rdflib is imported where it is used: query workers never need it
+    import rdflib
 
 OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
 
 def to_ox(term: rdflib.term.Node) -> OxTerm:
+    import rdflib
+
     if isinstance(term, rdflib.URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, rdflib.BNode):
@@ -23,6 +29,8 @@ def to_ox(term: rdflib.term.Node) -> OxTerm:
 
 
 def to_rdflib(term: OxTerm) -> rdflib.term.Node:
+    import rdflib
+
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, ox.BlankNode):

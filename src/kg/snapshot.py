@@ -1,0 +1,214 @@
+"""A built snapshot on disk, read back and trusted only after checking: the read side of the cache.
+
+A snapshot is a folder `<cache>/<key>/` holding `dataset.nq` and `manifest.json`. The manifest records
+the dataset's byte size and sha256 and the triple count of every graph; `read_verified` checks them all
+before a cached copy is reused, and `load` checks the counts again once Oxigraph holds the data.
+
+This module imports only pyoxigraph and the standard library: query workers start from it, and they
+must not pay for rdflib, owlrl and pyshacl (build.py, the write side) on every start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from .errors import KGError
+
+BUILD_FORMAT = 2  # bump when the snapshot layout or the noise rule changes (2: dataset size + sha256)
+DATASET, MANIFEST = "dataset.nq", "manifest.json"
+CHUNK = 1 << 20  # hash in 1 MiB reads: constant memory at any dataset size
+
+# What every reader of a manifest relies on: field → accepted type(s). `bool` is excluded separately.
+FIELDS: dict[str, type | tuple[type, ...]] = {
+    "key": str,
+    "built_at": str,
+    "inputs": list,
+    "shapes": dict,
+    "graphs": dict,
+    "asserted_graphs": list,
+    "inferred_graph": str,
+    "versions": dict,
+    "build_format": int,
+    "build_seconds": (int, float),
+    "dataset": dict,
+}
+INPUT_FIELDS = ("path", "graph", "sha256")
+
+
+class CacheDamaged(KGError):
+    """A cached snapshot does not match its manifest and could not be replaced by a good build."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A built dataset on disk; `damage` says why a damaged cached copy was just rebuilt."""
+
+    folder: Path
+    manifest: dict
+    cached: bool = False
+    damage: str | None = None
+
+    @property
+    def nquads(self) -> Path:
+        return self.folder / DATASET
+
+    @property
+    def key(self) -> str:
+        return self.manifest["key"]
+
+
+def verify(snapshot: Snapshot) -> str | None:
+    """Why the snapshot's files no longer match the manifest it holds, or None: size + sha256, no parse.
+
+    For holders of a snapshot that outlive one build (the query workers). A rebuild of the same key by
+    another process also counts as a mismatch: its bytes differ (blank-node labels, order).
+    """
+    return _manifest_problem(snapshot.manifest, snapshot.folder.name) or _dataset_problem(
+        snapshot.folder, snapshot.manifest
+    )
+
+
+def load(snapshot: Snapshot) -> tuple[ox.Store, dict[str | None, int]]:
+    """An Oxigraph store holding the snapshot, and its quad count per graph (None: all graphs).
+
+    The counts are checked against the manifest: the files were verified before, so a difference means
+    they changed since. One pass per graph, kept by the store so `count()` never walks them again.
+    """
+    store = ox.Store()
+    problem = _manifest_problem(snapshot.manifest, snapshot.folder.name)
+    if problem is None:
+        problem = _bulk_load(store, snapshot.nquads) or _count_problem(store, snapshot.manifest["graphs"])
+    if problem is not None:
+        raise damaged(snapshot.folder, problem, "it changed after it was verified")
+    counts: dict[str | None, int] = dict(snapshot.manifest["graphs"])
+    counts[None] = sum(counts.values())
+    return store, counts
+
+
+def _bulk_load(store: ox.Store, path: Path) -> str | None:
+    """Load the N-Quads; a failure is a damaged file, reported as the reason."""
+    try:
+        store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+    except FileNotFoundError:
+        return f"{DATASET} is missing"
+    except SyntaxError as exc:
+        return f"{DATASET} does not parse: {exc.msg}"
+    except OSError as exc:
+        return f"{DATASET} is unreadable: {exc.strerror or exc}"
+    return None
+
+
+def damaged(folder: Path, problem: str, outcome: str) -> CacheDamaged:
+    return CacheDamaged(
+        f"build cache {folder} is damaged ({problem}) and {outcome}; "
+        "delete that folder or run `kg build --force`"
+    )
+
+
+# --- verifying a cached snapshot ---------------------------------------------------------------------
+
+
+def read_verified(folder: Path, key: str) -> tuple[dict | None, str | None]:
+    """The cached manifest if the snapshot is intact, else None and the first problem found."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, f"{MANIFEST} is missing"
+    except NotADirectoryError:
+        return None, f"{folder.name} is not a folder"
+    except json.JSONDecodeError as exc:
+        return None, f"{MANIFEST} is not valid JSON: {exc}"
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"{MANIFEST} is unreadable: {getattr(exc, 'strerror', None) or exc}"
+    problem = _manifest_problem(manifest, key) or _dataset_problem(folder, manifest)
+    return (None, problem) if problem else (manifest, None)
+
+
+def _is(value: Any, kind: type | tuple[type, ...]) -> bool:
+    """isinstance without letting JSON `true` pass for a number."""
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def _manifest_problem(manifest: Any, key: str) -> str | None:
+    """What is missing or mistyped in a manifest, or None; every field a reader indexes is checked."""
+    if not isinstance(manifest, dict):
+        return f"{MANIFEST} is not a JSON object"
+    for field, kind in FIELDS.items():
+        if field not in manifest:
+            return f"{MANIFEST} has no {field!r}"
+        if not _is(manifest[field], kind):
+            return f"{MANIFEST} {field!r} has the wrong type"
+    if manifest["key"] != key:
+        return f"{MANIFEST} is for build {manifest['key']!r}, not {key!r}"
+    if manifest["build_format"] != BUILD_FORMAT:
+        return f"{MANIFEST} is build format {manifest['build_format']}, not {BUILD_FORMAT}"
+    return _dataset_field_problem(manifest["dataset"]) or _graphs_problem(manifest)
+
+
+def _dataset_field_problem(dataset: dict) -> str | None:
+    size, digest = dataset.get("bytes"), dataset.get("sha256")
+    if not _is(size, int) or size < 0:
+        return f"{MANIFEST} has no byte size for {DATASET}"
+    if not isinstance(digest, str) or len(digest) != 64:
+        return f"{MANIFEST} has no sha256 for {DATASET}"
+    return None
+
+
+def _graphs_problem(manifest: dict) -> str | None:
+    graphs, asserted = manifest["graphs"], manifest["asserted_graphs"]
+    if not all(isinstance(g, str) for g in asserted):
+        return f"{MANIFEST} 'asserted_graphs' has the wrong type"
+    if set(graphs) != {*asserted, manifest["inferred_graph"]}:
+        return f"{MANIFEST} 'graphs' does not list the asserted and inferred graphs"
+    if not all(_is(n, int) and n >= 0 for n in graphs.values()):
+        return f"{MANIFEST} 'graphs' has a count that is not a whole number"
+    if not all(
+        isinstance(i, dict) and all(isinstance(i.get(f), str) for f in INPUT_FIELDS)
+        for i in manifest["inputs"]
+    ):
+        return f"{MANIFEST} 'inputs' lacks a path, graph or sha256"
+    return None
+
+
+def _dataset_problem(folder: Path, manifest: dict) -> str | None:
+    """Does dataset.nq have the size and sha256 the manifest recorded? Size first: it costs nothing."""
+    path, expected = folder / DATASET, manifest["dataset"]
+    try:
+        size = path.stat().st_size
+        if size != expected["bytes"]:
+            return f"{DATASET} is {size} bytes, the manifest says {expected['bytes']}"
+        if file_sha256(path) != expected["sha256"]:
+            return f"{DATASET} does not match the sha256 in the manifest"
+    except FileNotFoundError:
+        return f"{DATASET} is missing"
+    except OSError as exc:
+        return f"{DATASET} is unreadable: {exc.strerror or exc}"
+    return None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as data:
+        while chunk := data.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _count_problem(store: ox.Store, expected: dict[str, int]) -> str | None:
+    """One pass per graph; `len(store)` (native, fast) then catches quads in graphs the manifest lacks."""
+    for graph, says in expected.items():
+        has = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        if has != says:
+            return f"graph <{graph}> holds {has} triples, the manifest says {says}"
+    extra = len(store) - sum(expected.values())
+    if extra:
+        others = sorted(g.value for g in store.named_graphs() if g.value not in expected)
+        where = ", ".join(f"<{g}>" for g in others) or "the default graph"
+        return f"{extra} triple(s) in graphs the manifest does not list: {where}"
+    return None
