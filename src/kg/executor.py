@@ -455,7 +455,13 @@ class Executor:
     def _replace(self) -> None:
         if self._closed:
             return
-        worker = _Worker(self._snapshot, self._settings)
+        try:
+            worker = _Worker(self._snapshot, self._settings)
+        except OSError as exc:  # shutting down, or out of processes: report, retry later
+            if not self._closed:
+                log.error("cannot start a query worker (%s); retrying", exc)
+                threading.Timer(_RESTART_DELAYS[-1], self._replace).start()
+            return
         with self._lock:
             self._workers.add(worker)
         threading.Thread(target=self._admit, args=(worker,), daemon=True).start()
