@@ -460,7 +460,9 @@ class Executor:
         except OSError as exc:  # shutting down, or out of processes: report, retry later
             if not self._closed:
                 log.error("cannot start a query worker (%s); retrying", exc)
-                threading.Timer(_RESTART_DELAYS[-1], self._replace).start()
+                retry = threading.Timer(_RESTART_DELAYS[-1], self._replace)
+                retry.daemon = True
+                retry.start()
             return
         with self._lock:
             self._workers.add(worker)
