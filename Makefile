@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test test-fast lint bench build clean
+.PHONY: serve test test-fast lint bench reliability build clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)  ## print the benchmark tables
 	$(BIN)/python -m bench
+
+reliability: $(STAMP)  ## fuzz, load, SIGKILL and cache damage against kg serve; QUICK=1 for the reduced scale
+	$(BIN)/python -m reliability $(if $(QUICK),--quick)
 
 build: $(STAMP)
 	$(BIN)/kg build
