@@ -179,7 +179,10 @@ def _evaluate(query: NamedQuery, bound: tuple, fmt: Format | None, infer: bool, 
     """Run the query in a query worker within the budget; shape friendly JSON from SPARQL JSON here."""
     s = state()
     started = time.perf_counter()
-    job = Job(query.text, fmt.name if fmt else "json", infer, None, None, bound, cap)
+    job = Job(
+        query.text, fmt.name if fmt else "json", infer, None, None, bound, cap,
+        max_bytes=s.config["KG_MAX_RESULT_BYTES"],
+    )  # fmt: skip
     try:
         answer = s.executor.run(job, s.config["KG_QUERY_TIMEOUT"])
     except KGError as exc:

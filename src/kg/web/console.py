@@ -17,10 +17,9 @@ from flask import Blueprint, Response, render_template, request, url_for
 from ..catalog import default_catalog
 from ..errors import KGError
 from ..formats import FORMATS, RESULTS
-from ..sparql import inspect
 from . import protocol
 from .pages import Ref, html, ref
-from .sparql import evaluate
+from .sparql import checked, evaluate
 from .state import state
 
 bp = Blueprint("console", __name__)
@@ -60,9 +59,9 @@ def page() -> Response:
 def _run(text: str, infer: bool) -> dict:
     """The answer as the template shows it: a table (SELECT), a boolean (ASK) or Turtle (graphs)."""
     s = state()
-    form = inspect(text, s.config["KG_ALLOW_SERVICE_HOSTS"]).form
-    wanted = "json" if form in ("SELECT", "ASK") else "turtle"  # what we render, whatever the browser accepts
-    entry = evaluate(text, wanted, None, None, infer, s.config["KG_MAX_ROWS"])
+    shape = checked(text)
+    wanted = "json" if shape.form in ("SELECT", "ASK") else "turtle"  # what we render, whatever is accepted
+    entry = evaluate(text, wanted, None, None, infer, s.config["KG_MAX_ROWS"], shape)
     answer = {"form": entry.form, "rows": entry.rows, "truncated": entry.truncated}
     if entry.form == "SELECT":
         doc = json.loads(entry.body)

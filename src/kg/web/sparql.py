@@ -32,7 +32,7 @@ def endpoint() -> Response:
     params = protocol.read_params(request)
     protocol.refuse_updates(params)
     text = protocol.single_query(params)
-    override = (params.get("format") or params.get("output") or [None])[-1]
+    override = conneg.override(params)
     if text is None:
         if request.method == "GET" and not set(params) - set(conneg.OVERRIDE_PARAMS):
             if (
