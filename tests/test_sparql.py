@@ -13,7 +13,7 @@ import pytest
 import rdflib
 
 from kg import build, sparql
-from kg.errors import ForbiddenQuery, QueryError
+from kg.errors import ForbiddenQuery, QueryError, UnknownGraph
 from kg.formats import FORMATS, RESULTS, lookup, write_boolean, write_rows
 from kg.namespaces import INFERRED_GRAPH, graph_iri
 from kg.store import DatasetSpec, OxigraphStore
@@ -131,7 +131,7 @@ def test_malformed_query_reports_position(tiny):
 
 
 def test_unknown_default_graph_is_an_error(tiny):
-    with pytest.raises(QueryError, match="unknown graph"):
+    with pytest.raises(UnknownGraph, match="unknown graph"):
         sparql.run(tiny, "ASK {}", DatasetSpec(default_graphs=("http://nowhere/",)))
 
 

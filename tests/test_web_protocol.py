@@ -139,10 +139,18 @@ def test_dataset_params_on_direct_post_come_from_the_url(server):
     assert count(reply) == ASSERTED[VOCAB_GRAPH]
 
 
-def test_unknown_graph_is_400(server):
-    reply = server.query(COUNT, **{"default-graph-uri": "http://example.org/nowhere"})
-    assert reply.status == 400
-    assert "unknown graph <http://example.org/nowhere>" in reply.text
+def test_unknown_graph_is_403_however_it_is_named(server):
+    """default-graph-uri, named-graph-uri, FROM and FROM NAMED: one status, one message."""
+    nowhere = "http://example.org/nowhere"
+    replies = [
+        server.query(COUNT, **{"default-graph-uri": nowhere}),
+        server.query(COUNT, **{"named-graph-uri": nowhere}),
+        server.query(COUNT.replace("WHERE", f"FROM <{nowhere}> WHERE")),
+        server.query(COUNT.replace("WHERE", f"FROM NAMED <{nowhere}> WHERE")),
+    ]
+    assert [r.status for r in replies] == [403] * 4
+    for reply in replies:
+        assert f"unknown graph <{nowhere}>: not a graph of this dataset" in reply.text
 
 
 def test_infer_switch(server):

@@ -57,7 +57,7 @@ def test_no_outbound_connection(server, listener, template):
 def test_default_graph_uri_never_fetches(server, listener):
     port, sock = listener
     reply = server.query("ASK { ?s ?p ?o }", **{"default-graph-uri": f"http://127.0.0.1:{port}/g"})
-    assert reply.status == 400
+    assert reply.status == 403  # one status for every unknown graph (UnknownGraph)
     assert not connected(sock)
 
 

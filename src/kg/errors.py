@@ -5,6 +5,8 @@ Each error carries a message a user can act on. `status` is the HTTP status the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class KGError(Exception):
     """Base class: a problem the user can fix, reported without a traceback."""
@@ -41,7 +43,16 @@ class ForbiddenQuery(KGError):
 
 
 class UnknownGraph(ForbiddenQuery):
-    """A query's dataset names a graph this store does not have; nothing is ever fetched to find it."""
+    """A query's dataset (FROM, FROM NAMED, default-graph-uri, named-graph-uri) names a graph this
+    store does not have: 403 on every query route, since nothing is ever fetched to find it. (The Graph
+    Store Protocol's `GET /rdf-graphs?graph=` answers 404 instead, as that protocol requires.)"""
+
+    def __init__(self, graph: str, known: Iterable[str]) -> None:
+        listed = ", ".join(f"<{g}>" for g in sorted(known))
+        super().__init__(
+            f"unknown graph <{graph}>: not a graph of this dataset, and this server never loads remote "
+            f"or local documents; it has: {listed}"
+        )
 
 
 class UnknownResource(KGError):

@@ -314,7 +314,4 @@ def _refuse_unknown(known_graphs: Iterable[str], graphs: list[str]) -> None:
     known = set(known_graphs)
     for graph in graphs:
         if graph not in known:
-            raise UnknownGraph(
-                f"FROM <{graph}> is not a graph of this dataset; this server never loads remote or "
-                f"local documents. Known graphs: {', '.join(sorted(known))}"
-            )
+            raise UnknownGraph(graph, known)

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import pyoxigraph as ox
 
-from .errors import QueryError
+from .errors import QueryError, UnknownGraph
 from .snapshot import Snapshot, load
 from .terms import OxTerm
 
@@ -122,8 +122,7 @@ class OxigraphStore:
     def _check_known(self, graphs: Iterable[str]) -> None:
         unknown = sorted(set(graphs) - set(self.graphs()))
         if unknown:
-            known = ", ".join(f"<{g}>" for g in self.graphs())
-            raise QueryError(f"unknown graph <{unknown[0]}>; this dataset has: {known}")
+            raise UnknownGraph(unknown[0], self.graphs())
 
 
 def open_store(

@@ -11,7 +11,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Request
 from werkzeug.exceptions import UnsupportedMediaType
 
-from ..errors import ForbiddenQuery, QueryError
+from ..errors import ForbiddenQuery, QueryError, UnknownGraph
 from ..sparql import READ_ONLY
 
 Params = dict[str, list[str]]
@@ -92,13 +92,13 @@ def flag(params: Params, name: str, default: bool) -> bool:
 
 def dataset(params: Params, known: list[str]) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
     """`default-graph-uri` / `named-graph-uri` (repeatable). Given either, they replace the query's
-    FROM clauses and the default dataset entirely, as the protocol says. Unknown graphs are a 400."""
+    FROM clauses and the default dataset entirely, as the protocol says. Unknown graphs are a 403,
+    as a FROM of an unknown graph is (`UnknownGraph`)."""
     default = params.get("default-graph-uri", [])
     named = params.get("named-graph-uri", [])
     if not default and not named:
         return None, None
     unknown = [g for g in (*default, *named) if g not in known]
     if unknown:
-        listed = ", ".join(f"<{g}>" for g in known)
-        raise QueryError(f"unknown graph <{unknown[0]}>; this dataset has: {listed}")
+        raise UnknownGraph(unknown[0], known)
     return tuple(default), tuple(named)
