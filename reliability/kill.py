@@ -86,6 +86,7 @@ class KillResult:
     orphans: int | None = None
     restarted: bool | None = None
     restart_said: str = ""
+    tracebacks: int = 0  # in the server's log from the start of the load to the end (a figure)
     note: str = ""
 
     def problems(self) -> list[str]:
@@ -110,27 +111,44 @@ class KillResult:
     def row(self) -> Row:
         healthy = "never" if self.healthy_after is None else f"{self.healthy_after:.1f}s"
         figures = (
-            f"{self.victim}; in flight {self.in_flight}, failed {statuses(self.victims) or 0}; "
-            f"later: failed {statuses(self.later) or 0} of {self.served + sum(self.later.values())}"
+            f"in flight {self.in_flight}, failed {statuses(self.victims) or 0}; sent later "
+            f"{self.served + sum(self.later.values())}, failed {statuses(self.later) or 0}"
         )
         if self.orphans is not None:
             figures += f"; orphans {self.orphans}"
         if self.restarted is None:
             figures += f"; healthy again in {healthy}"
         else:
-            figures += f"; restart on the port: {'healthy in ' + healthy if self.restarted else 'FAILED'}"
+            figures += f"; restart on its port {'healthy in ' + healthy if self.restarted else 'FAILED'}"
+        figures += f"; tracebacks in log {self.tracebacks}"
         if self.note:
             figures += f"; {self.note}"
         return Row("kill", f"SIGKILL a {self.kind} under light load", figures, verdict(self.problems()))
 
 
-def _classify(result: KillResult, samples: list[Sample], killed_at: float) -> None:
+def _sigkill(victim: Proc) -> tuple[float, float]:
+    """SIGKILL `victim`; (when the signal was sent, when the process was seen gone: ≤ 2 s later).
+
+    A request sent between the two may still have reached the victim, so it counts as in flight.
+    """
+    sent = time.monotonic()
+    os.kill(victim.pid, signal.SIGKILL)
+    for _ in range(2000):
+        if srv.exited(victim):
+            break
+        time.sleep(0.001)
+    return sent, time.monotonic()
+
+
+def _classify(result: KillResult, samples: list[Sample], window: tuple[float, float]) -> None:
+    """In flight: sent before the victim was gone and answered after the signal. Later: sent after."""
+    sent, gone = window
     for sample in samples:
-        if sample.started < killed_at <= sample.ended:
+        if sample.started < gone and sample.ended >= sent:
             result.in_flight += 1
             if sample.status != 200:
                 result.victims[sample.status] += 1
-        elif sample.started >= killed_at:
+        elif sample.started >= gone:
             if sample.status == 200:
                 result.served += 1
             else:
@@ -157,6 +175,7 @@ def kill_child(server: Server, kind: str, seed: int, settle: float, polls: int =
     """SIGKILL a query worker or a server worker; then wait (bounded) for health to come back."""
     result = KillResult(kind)
     rng = random.Random(seed)
+    mark = server.log_size()
     with LightLoad(server.port, seed=seed) as load:
         time.sleep(settle)
         candidates = srv.query_workers(server) if kind == "query worker" else srv.server_workers(server)
@@ -166,15 +185,15 @@ def kill_child(server: Server, kind: str, seed: int, settle: float, polls: int =
         victim = rng.choice(sorted(candidates, key=lambda p: p.pid))
         below = srv.descendants(victim.pid)
         result.victim = f"pid {victim.pid}"
-        killed_at = time.monotonic()
-        os.kill(victim.pid, signal.SIGKILL)
+        window = _sigkill(victim)
         for _ in range(polls):
             if server.healthy(timeout=1.0):
-                result.healthy_after = time.monotonic() - killed_at
+                result.healthy_after = time.monotonic() - window[0]
                 break
             time.sleep(0.1)
         time.sleep(settle)  # the load goes on for a while after recovery
-    _classify(result, load.samples, killed_at)
+    _classify(result, load.samples, window)
+    result.tracebacks = server.tracebacks(mark)
     if below:  # a server worker's query workers must not outlive it
         left = _wait_gone(below)
         result.orphans = len(left)
@@ -186,13 +205,15 @@ def kill_main(server: Server, seed: int, settle: float, polls: int = 300) -> Kil
     """SIGKILL `kg serve` itself: every descendant must go, and a restart on its port must work."""
     result = KillResult("main process", victim=f"pid {server.process.pid}")
     tree = srv.descendants(server.process.pid)
+    mark = server.log_size()
     with LightLoad(server.port, seed=seed) as load:
         time.sleep(settle)
-        killed_at = time.monotonic()
+        sent = time.monotonic()
         server.process.kill()
-        server.process.wait(10)
+        server.process.wait(10)  # reaped: gone
+        window = (sent, time.monotonic())
         time.sleep(settle)
-    _classify(result, load.samples, killed_at)
+    _classify(result, load.samples, window)
     left = _wait_gone(tree)
     result.orphans = len(left)
     if left:
@@ -204,6 +225,7 @@ def kill_main(server: Server, seed: int, settle: float, polls: int = 300) -> Kil
     try:
         result.healthy_after = restart.wait_healthy(polls=polls * 2)
         result.restarted = result.healthy_after is not None
+        result.tracebacks = server.tracebacks(mark)
         if not result.restarted:
             said = restart.log_text().strip().splitlines()
             result.restart_said = said[-1][:120] if said else ""

@@ -198,6 +198,26 @@ def alive(procs: list[Proc]) -> list[Proc]:
     return still
 
 
+def exited(proc: Proc) -> bool:
+    """Every thread of `proc` has exited, so its sockets are closed (a zombie leader is not enough:
+    the other threads of a SIGKILLed process may still be exiting and holding its files)."""
+    now = _read(proc.pid)
+    if now is None or now.started != proc.started:  # gone (or its pid already reused)
+        return True
+    try:
+        tasks = os.listdir(f"/proc/{proc.pid}/task")
+    except OSError:
+        return True
+    for tid in tasks:
+        try:
+            stat = Path(f"/proc/{proc.pid}/task/{tid}/stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.rindex(")") + 2] not in "ZX":
+            return False
+    return True
+
+
 def query_workers(server: Server) -> list[Proc]:
     return [p for p in descendants(server.process.pid) if "kg.executor" in p.cmdline]
 
