@@ -3,6 +3,16 @@
 `serve` builds the snapshot once in this process (so worker processes only load the cache and never
 race to build it), hands the configuration to the workers through `KG_*` environment variables, and
 prints the URL once `/healthz` answers. `python -m kg.web.server --port N` does the same from a shell.
+
+Granian forks its worker processes from this one (multiprocessing's default on Linux) and is told to:
+
+- replace a worker that dies (`respawn_failed_workers`) instead of shutting the whole service down;
+- give in-flight requests the query budget plus a margin after SIGTERM (`workers_kill_timeout`), then
+  kill what is left, so a client that never finishes its request cannot hold the shutdown forever;
+- refuse a request head over 64 KiB itself (431), before any Python runs (`max_buffer_size`);
+- run enough Python threads that the request bodies being read (`limits.py`) never take them all.
+
+Each worker leaves when this process is gone (even SIGKILLed), so no orphan keeps the port.
 """
 
 from __future__ import annotations
@@ -15,12 +25,15 @@ import argparse
 import encodings.idna  # noqa: F401
 import http.client
 import logging
+import math
 import os
+import shutil
 import socket
 import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -31,12 +44,33 @@ from . import DEFAULTS, create_app, load_config
 
 log = logging.getLogger(__name__)
 
+#: How often a worker checks that the process that started it is still there, seconds.
+PARENT_CHECK_SECONDS = 0.5
+#: Seconds an in-flight request gets after SIGTERM on top of the query budget, before it is killed.
+SHUTDOWN_MARGIN_SECONDS = 5
+#: Largest request head (request line and headers) granian reads; beyond it answers 431 itself.
+MAX_HEAD_BYTES = 64 * 1024
+
 
 def app_from_env() -> Flask:
     """The factory granian calls in each worker process; configuration comes from `KG_*` variables."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    watch_parent(os.getppid())
     return create_app()
+
+
+def watch_parent(parent: int) -> None:
+    """Exit this worker once `parent` is gone: granian's workers outlive a SIGKILLed main process and
+    keep serving its port, so a restart could not bind it. (Polling `getppid` rather than
+    PR_SET_PDEATHSIG, which fires when the parent *thread* that forked us ends.)"""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="kg-parent-watch", daemon=True).start()
 
 
 def _export(config: dict[str, Any]) -> None:
@@ -80,30 +114,65 @@ def _check_free(host: str, port: int) -> None:
             raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror} (try --port)") from None
 
 
+def public_url(host: str, port: int) -> str | None:
+    """The base URL clients reach us at, when the bind address says it (not for 0.0.0.0 or ::)."""
+    if host in ("0.0.0.0", "::", ""):
+        return None
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def _metrics_dir(workers: int) -> Path | None:
+    """A fresh folder for prometheus-client's per-process files when several processes record metrics.
+
+    Set here, before granian forks the workers and before anything imports prometheus_client (ops.py
+    imports it lazily), so every worker records into it and `/metrics` sums them. Returns the folder
+    when we made it (ours to remove), None when there is none or the environment chose one."""
+    if workers < 2 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="kg-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return folder
+
+
 def serve(host: str = "127.0.0.1", port: int = 7878, workers: int = 2, config: dict | None = None) -> None:
     """Run the endpoint until interrupted. Binds loopback unless told otherwise."""
-    from granian import Granian
-    from granian.constants import Interfaces
-
     settings = load_config(config)
     settings["KG_WORKERS"] = workers
+    settings["KG_PUBLIC_URL"] = settings["KG_PUBLIC_URL"] or public_url(host, port)
     _check_free(host, port)
     build(settings["KG_ONTOLOGY"], tuple(settings["KG_DATA"]), settings["KG_CACHE_DIR"])
     _export(settings)
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kg-metrics-")
+    metrics_dir = _metrics_dir(workers)
     threading.Thread(target=_announce_when_ready, args=(host, port), daemon=True).start()
-    Granian(
+    try:
+        _granian(host, port, workers, settings).serve()
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _granian(host: str, port: int, workers: int, settings: dict[str, Any]) -> Any:
+    """Granian configured for this service (see the module docstring for why each setting)."""
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+
+    threads = max(4, settings["KG_QUERY_WORKERS"] * 2) + settings["KG_BODY_READERS"]
+    return Granian(
         "kg.web.server:app_from_env",
         address=host,
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
-        blocking_threads=max(4, settings["KG_QUERY_WORKERS"] * 2),
+        blocking_threads=threads,
+        http1_settings=HTTP1Settings(max_buffer_size=MAX_HEAD_BYTES),
+        respawn_failed_workers=True,
+        workers_kill_timeout=math.ceil(settings["KG_QUERY_TIMEOUT"]) + SHUTDOWN_MARGIN_SECONDS,
         factory=True,
         websockets=False,
         log_access=False,
-    ).serve()
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,13 +3,24 @@
 It says what a client can rely on: the query language, every result format, the default dataset (the
 asserted graphs plus the inferred graph, each with its size) and our limits (time budget, row cap,
 body size) in the pharma-kg service namespace.
+
+The endpoint's IRI comes from configuration (`KG_PUBLIC_URL`; `kg serve` sets it from its address)
+and, only when that is unset, from the request's Host header, which must then be a plain host[:port]
+(else 400): the description never reflects arbitrary client text. Serialized descriptions are kept
+in a small LRU keyed by endpoint and format, so many Host names cannot grow memory.
 """
 
 from __future__ import annotations
 
-import pyoxigraph as ox
-from flask import Response, request
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 
+import pyoxigraph as ox
+from flask import Response, request, url_for
+
+from ..errors import KGError
 from ..formats import DATASET, FORMATS, GRAPH, write_graph
 from ..namespaces import BASE, PREFIXES
 from . import conneg
@@ -20,6 +31,61 @@ VOID = PREFIXES["void"]
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 LIMITS = BASE + "service#"
 W3C_FORMATS = "http://www.w3.org/ns/formats/"
+
+#: How many serialized descriptions (endpoint x format) are kept.
+MEMO_ENTRIES = 8
+_MEMO_KEY = "service-description"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = re.compile(rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{{1,5}}))?")
+
+
+class BadHost(KGError):
+    """The Host header is not a host[:port], so it cannot name this endpoint."""
+
+    status = 400
+
+
+class Recent:
+    """A small thread-safe LRU: the last `size` values made, by key."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: object, make: Callable[[], bytes]) -> bytes:
+        """The value for `key`, made (outside the lock) when it is not kept."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+def valid_host(host: str) -> bool:
+    """Whether `host` is a DNS name, IPv4 or [IPv6] address, with an optional port in range."""
+    match = _HOST.fullmatch(host)
+    return bool(match) and (match["port"] is None or 0 < int(match["port"]) <= 65535)
+
+
+def endpoint_iri() -> str:
+    """This endpoint's IRI: from KG_PUBLIC_URL, else from a well-formed Host header (else BadHost)."""
+    path = url_for("sparql.endpoint")
+    public = state().config.get("KG_PUBLIC_URL")
+    if public:
+        return public.rstrip("/") + path
+    host = request.headers.get("Host") or request.host
+    if not valid_host(host):
+        raise BadHost("the Host header must be a host name or address with an optional port")
+    return f"{request.scheme}://{host.lower()}{path}"
 
 
 def _sd(name: str) -> ox.NamedNode:
@@ -71,14 +137,16 @@ def triples(endpoint: str) -> list[ox.Triple]:
     return out
 
 
-def description(endpoint: str, override: str | None) -> Response:
-    """The description in the negotiated RDF format (Turtle by default), built once per format."""
+def description(_requested: str | None = None, override: str | None = None) -> Response:
+    """The description in the negotiated RDF format (Turtle by default), kept per endpoint and format.
+
+    `_requested`, the URL the caller built from the raw Host header, is not used: see `endpoint_iri`.
+    """
     fmt = conneg.choose(request, (GRAPH, DATASET), override)
-    memo = state().memo
-    key = ("service-description", endpoint, fmt.name)
-    if key not in memo:
-        memo[key] = write_graph(fmt, triples(endpoint))
-    response = Response(memo[key], 200, content_type=conneg.content_type(fmt))
+    endpoint = endpoint_iri()
+    kept = state().memo.setdefault(_MEMO_KEY, Recent(MEMO_ENTRIES))
+    body = kept.get((endpoint, fmt.name), lambda: write_graph(fmt, triples(endpoint)))
+    response = Response(body, 200, content_type=conneg.content_type(fmt))
     response.headers["Vary"] = "Accept"
     response.headers["Cache-Control"] = f"public, max-age={state().config['KG_MAX_AGE']}"
     return response
