@@ -204,6 +204,19 @@ def test_an_expensive_query_yields_the_cpu_and_a_second_one_is_refused(pool: Exe
     first["thread"].join(10)
 
 
+def test_a_query_known_to_be_expensive_is_refused_without_taking_a_worker(pool: Executor) -> None:
+    """Mutation: drop the `_known_expensive` check in run() → the repeat takes the free worker for a
+    probe and kills it (its pid changes), which is what starved cheap queries under load."""
+    first = in_thread(lambda: pool.run(Job(EXPENSIVE, "json"), budget=60))
+    wait_for(lambda: pool._expensive == 1)
+    before = set(worker_pids(pool))
+    with pytest.raises(Busy, match="ran long before"):
+        pool.run(Job(EXPENSIVE, "csv"), budget=60)  # the same work, another format
+    assert set(worker_pids(pool)) == before
+    pool.close()
+    first["thread"].join(10)
+
+
 def test_the_budget_counts_from_arrival(pool: Executor) -> None:
     """A request that already waited its whole budget (e.g. for a thread) is not started at all."""
     with pytest.raises(QueryTimeout):

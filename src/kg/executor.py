@@ -14,7 +14,10 @@ The pool keeps cheap queries flowing while expensive ones run:
 - **Two lanes.** Every query starts at normal priority. One still running after `fast_seconds` is
   *expensive*: its worker is reniced to the lowest priority, so cheap queries (and the server) get the
   CPU first. At most `max_expensive` expensive queries run at once; a query that turns expensive when
-  that many already run is stopped at once with `Busy`. A worker that cannot be reniced back (only
+  that many already run is stopped at once with `Busy`. While that lane is full, new queries get a
+  shorter probe (0.1 s), and a query already seen to run long (same text, bindings and dataset) is
+  refused before it takes a worker, so a client repeating an expensive query cannot keep the other
+  workers busy with doomed probes. A worker that cannot be reniced back (only
   root may raise a priority) is replaced after its answer.
 - **Supervision.** A monitor replaces dead workers within a second, so `alive` (the health signal) is
   the truth; a job sent to a worker that had died idle is retried on another, since it never ran. A
@@ -28,6 +31,7 @@ Nothing here knows about HTTP.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import queue
@@ -38,6 +42,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -56,6 +61,8 @@ _PARENT_CHECK_SECONDS = 0.5
 _MONITOR_SECONDS = 0.5
 _RESTART_DELAYS = (0.5, 2, 5, 15, 30)
 _LOW_PRIORITY = 19
+_PRESSURE_PROBE_SECONDS = 0.1
+_KNOWN_EXPENSIVE = 1024  # job keys remembered as expensive (LRU)
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,12 @@ class WorkerSettings:
 
     memory_mb: int = 1024
     allow_network: bool = False
+
+
+def _job_key(job: Job) -> bytes:
+    """What makes two jobs the same work (the format is only how the answer is written)."""
+    same = (job.text, job.substitutions, job.default_graphs, job.named_graphs, job.infer)
+    return hashlib.blake2b(repr(same).encode(), digest_size=16).digest()
 
 
 def substitutions(values: Mapping[str, OxTerm]) -> tuple[tuple[str, str], ...]:
@@ -331,6 +344,7 @@ class Executor:
         self._live: set[_Worker] = set()
         self._admitted = 0
         self._expensive = 0
+        self._known_expensive: OrderedDict[bytes, None] = OrderedDict()  # keys of jobs that ran long
         self._failures = 0
         self._closed = False
         self.problem = ""  # why workers cannot start, for /healthz
@@ -349,19 +363,36 @@ class Executor:
         """Run `job` on a free worker within `budget` seconds counted from `arrived` (a
         `time.monotonic()` reading; now when omitted), waiting for a worker included."""
         deadline = (time.monotonic() if arrived is None else arrived) + budget
+        key = _job_key(job)
         with self._lock:
             if self._admitted >= self.capacity:
                 raise Busy(
                     f"the server is answering {self._admitted} queries already (its limit); retry shortly"
                 )
+            if key in self._known_expensive and self._expensive >= self.max_expensive:
+                raise Busy(
+                    f"this query ran long before, and the server is already running {self.max_expensive} "
+                    "long queries; retry later"
+                )
             self._admitted += 1
         try:
-            return self._run(job, budget, deadline)
+            return self._run(job, key, budget, deadline)
         finally:
             with self._lock:
                 self._admitted -= 1
 
-    def _run(self, job: Job, budget: float, deadline: float) -> Answer:
+    def _probe_seconds(self, key: bytes) -> float:
+        """How long a query runs at normal priority before it counts as expensive: none for one known
+        to be expensive; less while the expensive lane is full (a probe that overruns then is stopped,
+        so it should hold a worker briefly)."""
+        with self._lock:
+            if key in self._known_expensive:
+                return 0.0
+            if self._expensive >= self.max_expensive:
+                return min(self.fast_seconds, _PRESSURE_PROBE_SECONDS)
+        return self.fast_seconds
+
+    def _run(self, job: Job, key: bytes, budget: float, deadline: float) -> Answer:
         if time.monotonic() >= deadline:
             raise QueryTimeout(f"the request waited its whole {budget:g} s budget before it could start")
         while True:
@@ -372,9 +403,10 @@ class Executor:
             except (OSError, BrokenPipeError):
                 self._retire(worker)  # it died idle: the job never ran, try another worker
         try:
-            answered = worker.conn.poll(max(0.0, min(self.fast_seconds, deadline - time.monotonic())))
+            probe = self._probe_seconds(key)
+            answered = worker.conn.poll(max(0.0, min(probe, deadline - time.monotonic())))
             if not answered:
-                answered = self._wait_expensive(worker, budget, deadline)
+                answered = self._wait_expensive(worker, key, budget, deadline)
             status, payload = worker.conn.recv()
         except (EOFError, OSError):
             self._retire(worker)
@@ -402,9 +434,13 @@ class Executor:
                 return worker
             self._retire(worker)
 
-    def _wait_expensive(self, worker: _Worker, budget: float, deadline: float) -> bool:
+    def _wait_expensive(self, worker: _Worker, key: bytes, budget: float, deadline: float) -> bool:
         """The query outlived the fast lane: run it at low priority if an expensive slot is free."""
         with self._lock:
+            self._known_expensive[key] = None
+            self._known_expensive.move_to_end(key)
+            if len(self._known_expensive) > _KNOWN_EXPENSIVE:
+                self._known_expensive.popitem(last=False)
             admitted = self._expensive < self.max_expensive
             if admitted:
                 self._expensive += 1
