@@ -78,3 +78,12 @@ def test_query_page_in_chromium(page, kg_server: Client) -> None:
     page.click("table.results a:text-is('Phase II')")
     assert page.url == f"{kg_server.url}/id/PhaseIIStage"
     assert page.locator("h1").inner_text() == "Phase II"
+
+
+def test_a_query_out_of_budget_is_a_503_with_retry_after_as_on_sparql(kg_server: Client) -> None:
+    """Found by the reliability fuzz: /query rendered the 503 page without Retry-After."""
+    expensive = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    reply = kg_server.get("/query", {"query": expensive})
+    assert reply.status == 503
+    assert int(reply.headers["Retry-After"]) > 0
+    assert "budget" in reply.text

@@ -12,7 +12,7 @@ import json
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from ..catalog import default_catalog
 from ..errors import KGError
@@ -53,7 +53,10 @@ def page() -> Response:
             context["answer"] = _run(text, infer)
         except KGError as exc:
             context["error"], status = exc.message, exc.status
-    return html(render_template("query.html", **context), status)
+    response = html(render_template("query.html", **context), status)
+    if status == 503:  # as on /sparql: a budget or a full pool is worth retrying later
+        response.headers["Retry-After"] = str(current_app.config["KG_RETRY_AFTER"])
+    return response
 
 
 def _run(text: str, infer: bool) -> dict:
