@@ -20,7 +20,7 @@ import pytest
 from kg.build import Snapshot, build
 from kg.errors import QueryError, QueryTimeout
 from kg.executor import Busy, Executor, Job, WorkerFailed, WorkerSettings, public_message
-from kg.sparql import QueryShape
+from kg.sparql import QueryShape, inspect
 
 EXPENSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # 730^3 joins
 CHEAP = "ASK { ?s ?p ?o }"
@@ -215,6 +215,24 @@ def test_a_query_known_to_be_expensive_is_refused_without_taking_a_worker(pool: 
     assert set(worker_pids(pool)) == before
     pool.close()
     first["thread"].join(10)
+
+
+def test_changing_a_literal_does_not_dodge_the_memory(pool: Executor) -> None:
+    """Mutation: key jobs by their text instead of their fingerprint → the variant takes a worker."""
+    variant = 'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i FILTER(?c != "r{n}") }'
+    first = in_thread(lambda: pool.run(guarded(variant.replace("{n}", "1")), budget=60))
+    wait_for(lambda: pool._expensive == 1)
+    before = set(worker_pids(pool))
+    with pytest.raises(Busy, match="ran long before"):
+        pool.run(guarded(variant.replace("{n}", "2").replace("?n ", "?count ")), budget=60)
+    assert set(worker_pids(pool)) == before
+    pool.close()
+    first["thread"].join(10)
+
+
+def guarded(text: str) -> Job:
+    """A job as the web layer builds it: with the shape the guard found."""
+    return Job(text, "json", shape=inspect(text))
 
 
 def test_the_budget_counts_from_arrival(pool: Executor) -> None:

@@ -104,8 +104,11 @@ class WorkerSettings:
 
 
 def _job_key(job: Job) -> bytes:
-    """What makes two jobs the same work (the format is only how the answer is written)."""
-    same = (job.text, job.substitutions, job.default_graphs, job.named_graphs, job.infer)
+    """What makes two jobs alike in cost: the query's structure (its fingerprint: constants and
+    variable names aside, so a client cannot dodge the memory by changing a literal) and its dataset.
+    The format is only how the answer is written."""
+    text = job.shape.fingerprint if job.shape is not None and job.shape.fingerprint else job.text
+    same = (text, job.default_graphs, job.named_graphs, job.infer)
     return hashlib.blake2b(repr(same).encode(), digest_size=16).digest()
 
 

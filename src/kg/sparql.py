@@ -15,6 +15,7 @@ unless an operator allows SERVICE hosts (see `egress.py`), so a guard bug is a r
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -92,6 +93,9 @@ class QueryShape:
     deterministic: bool = True
     #: graphs named by FROM under another reading of codepoint escapes: refused unless ours, never used
     mentioned_graphs: list[str] = field(default_factory=list)
+    #: the query with its constants blanked and its variables renamed in order of appearance: queries
+    #: that differ only there share it (the pool remembers which of them ran long)
+    fingerprint: str = ""
 
 
 def lex(text: str, strict: bool = True) -> Iterator[tuple[str, str]]:
@@ -198,6 +202,7 @@ def _scan(text: str, allowed: frozenset[str], limits: Limits, strict: bool) -> Q
             (shape.from_named if named else shape.from_graphs).append(target)
     if not strict:
         return shape
+    shape.fingerprint = fingerprint(tokens)
     if operators > limits.max_operators:
         raise QueryError(
             f"the query chains {operators:,} operators (UNION, OPTIONAL, paths, arithmetic); "
@@ -207,6 +212,21 @@ def _scan(text: str, allowed: frozenset[str], limits: Limits, strict: bool) -> Q
         raise QueryError("no query form found: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
     shape.form = form
     return shape
+
+
+def fingerprint(tokens: list[tuple[str, str]]) -> str:
+    """A digest of the query's structure: strings, numbers and language tags blanked, variables named
+    by first appearance (`?x`, `?y` → `?0`, `?1`), keywords upper-cased; IRIs and names kept."""
+    names: dict[str, str] = {}
+    parts = []
+    for kind, value in tokens:
+        if kind in ("string", "number", "langtag"):
+            parts.append(kind)
+        elif kind == "var":
+            parts.append(names.setdefault(value[1:], f"?{len(names)}"))
+        else:
+            parts.append(value.upper() if kind == "word" else value)
+    return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
 
 
 def _next_iri(tokens: list[tuple[str, str]], i: int) -> str | None:
