@@ -3,6 +3,11 @@
 Metrics are created once per process (prometheus-client registers them globally). Under several
 server processes, `serve` sets `PROMETHEUS_MULTIPROC_DIR` so that `/metrics` aggregates every process,
 whichever one answers the scrape.
+
+prometheus_client is imported here lazily, at the first metric, never at import time: it chooses
+between in-memory and per-process-file values when it is imported, and granian forks the workers from
+the `kg serve` process, which imports this module before `serve` sets the folder. Imported at the top,
+every worker inherited the in-memory choice, recorded nothing in the folder, and `/metrics` was empty.
 """
 
 from __future__ import annotations
@@ -11,22 +16,17 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
-from functools import cache
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, g, jsonify, request
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
-from prometheus_client.multiprocess import MultiProcessCollector
 
 from .state import state
+
+if TYPE_CHECKING:
+    from prometheus_client import Counter, Histogram
 
 bp = Blueprint("ops", __name__)
 query_log = logging.getLogger("kg.query")
@@ -43,8 +43,23 @@ class Metrics:
     timeouts: Counter
 
 
-@cache
+_made: list[Metrics] = []
+_making = threading.Lock()
+
+
 def metrics() -> Metrics:
+    """This process's metrics, made once: under a lock, since two first requests at once would each
+    register them and the second registration fails (a 500)."""
+    if not _made:
+        with _making:
+            if not _made:
+                _made.append(_make_metrics())
+    return _made[0]
+
+
+def _make_metrics() -> Metrics:
+    from prometheus_client import Counter, Histogram  # lazily: see the module docstring
+
     return Metrics(
         requests=Counter("kg_http_requests", "HTTP requests answered", ["endpoint", "method", "status"]),
         latency=Histogram("kg_http_request_seconds", "HTTP request latency", ["endpoint"], buckets=_BUCKETS),
@@ -108,12 +123,17 @@ def healthz() -> Response:
 
 @bp.get("/metrics")
 def prometheus() -> Response:
+    """Every process's metrics when several record them (a per-process file each), else this one's."""
+    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    metrics()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    metrics()
-    response = Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: CONTENT_TYPE_LATEST carries its charset, Flask would add another
+    response = Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
     response.headers["Cache-Control"] = "no-store"
     return response
