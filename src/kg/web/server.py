@@ -74,7 +74,7 @@ def watch_parent(parent: int) -> None:
 
 
 def _export(config: dict[str, Any]) -> None:
-    """Put the settings where the worker processes (fresh interpreters) will read them back."""
+    """Put the settings in the environment, where each worker's `load_config` reads them back."""
     for name, value in config.items():
         if name not in DEFAULTS or value is None:
             continue
