@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from web_fixtures import Client, free_port, start_server, stop_server, wait_healthy
+from web_fixtures import start_server, stop_server
 
 ONTOLOGY = Path(__file__).resolve().parents[1] / "ontology"
 PKG = "https://w3id.org/pharma-kg/id/"
@@ -19,12 +19,9 @@ PKG = "https://w3id.org/pharma-kg/id/"
 
 @pytest.fixture(scope="session")
 def kg_server(cache_dir: Path):
-    """`kg serve` on 127.0.0.1:<free port> over the packaged ontology; yields a `Client`."""
-    port = free_port()
-    process = start_server(ONTOLOGY, cache_dir, port, KG_QUERY_TIMEOUT="20", KG_MAX_ROWS="10000")
-    client = Client("127.0.0.1", port)
+    """`kg serve` on 127.0.0.1:<a port it holds> over the packaged ontology; yields a `Client`."""
+    process, client = start_server(ONTOLOGY, cache_dir, KG_QUERY_TIMEOUT="20", KG_MAX_ROWS="10000")
     try:
-        wait_healthy(client, process)
         yield client
     finally:
         stop_server(process)

@@ -17,7 +17,8 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY = ROOT / "ontology"
-SOURCE_MD = Path("/work/shared/domain/SOURCE.md")
+#: The article as received; the shared folder sits beside the repository (in CI too).
+SOURCE_MD = ROOT.parent / "shared" / "domain" / "SOURCE.md"
 DATA_FILES = ["vocabulary", "article", "domain-knowledge", "examples"]
 
 PKG = Namespace("https://w3id.org/pharma-kg/id/")
@@ -477,15 +478,28 @@ def test_article_individuals_cite_article_sections() -> None:
 
 
 def test_quotations_are_verbatim() -> None:
-    if not SOURCE_MD.exists():
-        pytest.skip("the shared source text is not available here")
+    """Each passage's quotation is its whole section of the article, character for character: from its
+    heading (the passage's label) up to the next section's heading."""
+    assert SOURCE_MD.is_file(), (
+        f"the article's text is missing: expected {SOURCE_MD} (the shared folder beside the repository)"
+    )
     source = SOURCE_MD.read_text(encoding="utf-8")
     article = load("article")
-    quotations = list(article.objects(None, PKG.quotation))
-    assert len(quotations) == 5
-    for quotation in quotations:
-        assert str(quotation) in source
-        assert "CRO PRICE" not in str(quotation)
+    passages = {p: article.value(p, RDFS.label) for p in article.subjects(RDF.type, PKG.SourcePassage)}
+    assert len(passages) == 5
+    headings = {str(label) for label in passages.values()}
+    lines = source.split("---\n", 1)[1].splitlines()  # the article, below the notes about it
+    starts = [i for i, line in enumerate(lines) if line in headings]
+    assert sorted(lines[i] for i in starts) == sorted(headings), "each heading once, as a line of its own"
+    sections = {
+        lines[start]: "\n".join(lines[start:end]).strip()
+        for start, end in zip(starts, [*starts[1:], len(lines)], strict=True)
+    }
+    for passage, label in passages.items():
+        quotations = list(article.objects(passage, PKG.quotation))
+        assert len(quotations) == 1, passage
+        assert str(quotations[0]) == sections[str(label)], f"{passage} does not quote its section verbatim"
+        assert "CRO PRICE" not in str(quotations[0])  # the page noise above the article is not quoted
 
 
 def test_domain_knowledge_cites_fda_and_says_it_is_beyond_the_article() -> None:

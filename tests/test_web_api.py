@@ -293,14 +293,32 @@ def test_openapi_document_validates_and_has_one_operation_per_query(kg_server: C
     assert {"neighbours", "paths", "explain", "list_queries"} <= set(operations)
 
 
+#: What every generated answer is checked for: no 5xx, and status, media type, headers and body all as
+#: the OpenAPI document says (so the document is checked against the server, and the server against it).
+CONFORMANCE = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+)
+
+
+def _conformance_checks(*leave_out: str) -> list:
+    from schemathesis import checks
+
+    return [getattr(checks, name) for name in CONFORMANCE if name not in leave_out]
+
+
 @pytest.mark.slow
 def test_schemathesis_finds_no_server_error(kg_server: Client) -> None:
-    """Generated requests for every operation (bounded examples); no answer may be a 5xx."""
+    """Generated requests for every operation (bounded examples): no answer may be a 5xx, and every
+    answer must conform to the OpenAPI document (status documented, media type, headers, body schema)."""
     import schemathesis
     from hypothesis import HealthCheck, given, settings
-    from schemathesis.checks import not_a_server_error
 
     schema = schemathesis.openapi.from_url(f"{kg_server.url}/api/openapi.json")
+    checks = _conformance_checks()
     failures = []
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -309,13 +327,106 @@ def test_schemathesis_finds_no_server_error(kg_server: Client) -> None:
         @given(case=operation.as_strategy())
         def check(case) -> None:
             response = case.call(base_url=kg_server.url)
-            case.validate_response(response, checks=(not_a_server_error,))
+            case.validate_response(response, checks=checks)
 
         try:
             check()
-        except Exception as exc:  # collect every failing operation, then report them all
-            failures.append(f"{operation.label}: {exc}")
+        except (Exception, BaseExceptionGroup) as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup
+            failures.append(f"{operation.label}: {_describe(exc)}")  # every failing operation, at once
     assert not failures, "\n".join(failures)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(_describe(e) for e in exc.exceptions)
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+
+
+#: Answers generated requests rarely reach: (operation, query parameters, headers, expected status).
+#: Each one must conform to the document as well, so the document cannot leave them out or get them wrong.
+EDGE_CASES = [
+    ("/api/queries", {}, {}, 200),
+    ("/api/queries/responsibilities", {"role": "pkg:CMO"}, {}, 200),
+    ("/api/queries/responsibilities", {"format": "srj"}, {}, 200),
+    ("/api/queries/responsibilities", {"format": "csv"}, {}, 200),
+    ("/api/queries/responsibilities", {"format": "xml"}, {}, 200),
+    ("/api/queries/responsibilities", {}, {"Accept": "text/tab-separated-values"}, 200),
+    ("/api/queries/responsibilities", {}, {"Accept": "image/png"}, 406),
+    ("/api/queries/responsibilities", {"format": "turtle"}, {}, 406),
+    ("/api/queries/responsibilities", {"role": "not an iri"}, {}, 400),
+    ("/api/queries/responsibilities", {"role": "not an iri"}, {"Accept": "text/plain"}, 400),
+    ("/api/queries/responsibilities", {"infer": "perhaps"}, {}, 400),
+    ("/api/neighbours", {"node": "Regulatory Compliance"}, {}, 400),
+    ("/api/neighbours", {"node": "pkg:NoSuchThing"}, {}, 404),
+    ("/api/paths", {"from": "CRO", "to": "pkg:NoSuchThing"}, {}, 404),
+    ("/api/paths", {"from": "CRO", "to": "CMO", "max_depth": "2"}, {}, 200),
+    ("/api/explain", {"s": "CMO", "p": "pkg:activeInStage", "o": "pkg:PhaseIIStage"}, {}, 404),
+    ("/api/explain", {"s": "CRO", "p": "pkg:activeInStage", "o": "pkg:PhaseIIStage"}, {}, 200),
+]
+
+
+@pytest.mark.slow
+def test_schemathesis_edge_answers_conform_to_the_openapi_document(kg_server: Client) -> None:
+    """Conditional, negotiated and error answers, checked against the document with the same checks:
+    304 with its ETag, the results formats, 406, 400 as JSON or text, 404, all with their headers."""
+    import schemathesis
+
+    schema = schemathesis.openapi.from_url(f"{kg_server.url}/api/openapi.json")
+    checks = _conformance_checks()
+    failures = []
+    for path, query, headers, status in EDGE_CASES:
+        case = schema[path]["GET"].Case(query=query, headers=headers)
+        response = case.call(base_url=kg_server.url)
+        failures += _conformance(case, response, checks, status)
+        etag = response.headers.get("etag")  # schemathesis: lower-case names, lists of values
+        if path.startswith("/api/queries/") and status == 200:  # the same request, revalidated
+            assert etag, f"{path} {query}: a named query's answer has no ETag"
+            revalidate = {**headers, "If-None-Match": etag[0]}
+            again = schema[path]["GET"].Case(query=query, headers=revalidate)
+            failures += _conformance(again, again.call(base_url=kg_server.url), checks, 304)
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.slow
+def test_schemathesis_503_answers_conform_to_the_openapi_document(cache_dir) -> None:
+    """With no time budget at all, an explanation gets the documented 503 (JSON error, `Retry-After`,
+    `no-store`: the prover's zero budget allows no step); a named query gets a 503 too unless a worker
+    was free at once (either answer must conform); a path search answers 200, marked incomplete."""
+    import schemathesis
+
+    from api_fixtures import ONTOLOGY
+    from web_fixtures import start_server, stop_server
+
+    process, client = start_server(ONTOLOGY, cache_dir, KG_QUERY_TIMEOUT="0", KG_MAX_ROWS="10000")
+    try:
+        schema = schemathesis.openapi.from_url(f"{client.url}/api/openapi.json")
+        checks = _conformance_checks("not_a_server_error")  # these 503s are the point
+        failures = []
+        for path, query, statuses in [
+            ("/api/explain", {"s": "CRO", "p": "pkg:activeInStage", "o": "pkg:PhaseIIStage"}, {503}),
+            ("/api/queries/responsibilities", {"role": "pkg:CRO"}, {503, 200}),
+            ("/api/paths", {"from": "CRO", "to": "CMO"}, {200}),
+        ]:
+            case = schema[path]["GET"].Case(query=query)
+            response = case.call(base_url=client.url)
+            failures += _conformance(case, response, checks, *statuses)
+            if response.status_code == 503:
+                assert int(response.headers["retry-after"][0]) > 0
+        assert not failures, "\n".join(failures)
+    finally:
+        stop_server(process)
+
+
+def _conformance(case, response, checks, *statuses: int) -> list[str]:
+    """Why `response` is not one of `statuses` or does not conform to the document (empty: it does)."""
+    label = f"{case.operation.label} {case.query} {dict(case.headers or {})}"
+    if response.status_code not in statuses:
+        return [f"{label}: status {response.status_code}, expected {statuses}: {response.text[:200]}"]
+    try:
+        case.validate_response(response, checks=checks)
+    except (Exception, BaseExceptionGroup) as exc:
+        return [f"{label}: {_describe(exc)}"]
+    return []
 
 
 # --- neighbours -------------------------------------------------------------------------------

@@ -105,7 +105,11 @@ def _format_names() -> list[str]:
 
 def _query_operation(query: NamedQuery) -> dict[str, Any]:
     questions = ", ".join(str(q) for q in query.questions)
-    results = {f.media_type: {"schema": {"type": "string"}} for f in FORMATS if f.kind == RESULTS}
+    results = {
+        f.media_type: {"schema": _ref("SparqlResults") if f.media_type == SPARQL_JSON else _STRING}
+        for f in FORMATS
+        if f.kind == RESULTS
+    }
     fmt = _parameter(
         "format",
         {"type": "string", "enum": _format_names()},
@@ -121,9 +125,13 @@ def _query_operation(query: NamedQuery) -> dict[str, Any]:
         "responses": {
             "200": {
                 "description": "The answer. Header `X-KG-Truncated: true` when the row cap cut it.",
+                "headers": _ANSWER_HEADERS,
                 "content": {JSON: {"schema": _ref("QueryResult")}, **results},
             },
-            "304": {"description": "Not modified (`If-None-Match` matched the ETag)."},
+            "304": {
+                "description": "Not modified (`If-None-Match` matched the ETag); no body.",
+                "headers": {"ETag": _ANSWER_HEADERS["ETag"]},
+            },
             **_errors("400", "406", "503"),
         },
     }
@@ -196,6 +204,7 @@ def _explain() -> dict[str, Any]:
             "200": _json_response("The explanation.", "Explanation"),
             **_errors("400"),
             "404": _error_response(_NOT_ENTAILED),
+            **_errors("503"),
         },
     }
 
@@ -215,20 +224,36 @@ _NOT_ENTAILED = "A name matches nothing, or the triple is not entailed (the body
 _ERROR_TEXT = {
     "400": "A parameter is missing, unknown or of the wrong type; the message names it and its type.",
     "404": "A name matches nothing in the graph; the message lists close matches.",
-    "406": "None of the accepted media types can be served.",
-    "503": "The query used up its time budget (see `Retry-After`).",
+    "406": "None of the accepted media types, or not the `format` asked for, can be served.",
+    "503": "The query used up its time budget, or no query worker was free (see `Retry-After`).",
 }
 
 
-def _error_response(description: str) -> dict[str, Any]:
+def _error_response(description: str, retry: bool = False) -> dict[str, Any]:
+    """An error: JSON `{status, message}` (the default under /api/), plain text when `Accept` prefers it;
+    never stored by caches; a 503 says when to retry."""
+    headers: dict[str, Any] = {
+        "Cache-Control": {
+            "description": "Errors are never stored.",
+            "required": True,
+            "schema": {"const": "no-store"},
+        }
+    }
+    if retry:
+        headers["Retry-After"] = {
+            "description": "Seconds to wait before retrying (the server's `KG_RETRY_AFTER`).",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        }
     return {
         "description": description,
-        "content": {JSON: {"schema": _ref("Error")}, "text/plain": {"schema": {"type": "string"}}},
+        "headers": headers,
+        "content": {JSON: {"schema": _ref("Error")}, "text/plain": {"schema": _STRING}},
     }
 
 
 def _error_responses() -> dict[str, Any]:
-    return {f"E{code}": _error_response(text) for code, text in _ERROR_TEXT.items()}
+    return {f"E{code}": _error_response(text, retry=code == "503") for code, text in _ERROR_TEXT.items()}
 
 
 def _errors(*codes: str) -> dict[str, Any]:
@@ -237,8 +262,67 @@ def _errors(*codes: str) -> dict[str, Any]:
 
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
+SPARQL_JSON = "application/sparql-results+json"
+
+#: The headers of a named query's answer (the walks' answers carry only `Cache-Control`).
+_ANSWER_HEADERS: dict[str, Any] = {
+    "ETag": {
+        "description": "Strong validator of the answer (query, parameters, format, snapshot).",
+        "required": True,
+        "schema": {"type": "string", "pattern": '^"[^"]+"$'},
+    },
+    "Cache-Control": {
+        "description": "Answers come from an immutable snapshot: `public, max-age=…`.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^public, max-age=[0-9]+$"},
+    },
+    "X-KG-Truncated": {
+        "description": "Present when the row cap cut the answer.",
+        "schema": {"const": "true"},
+    },
+    "X-KG-Row-Cap": {
+        "description": "The row cap, when the answer was cut.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
+
+_SPARQL_TERM = {
+    "type": "object",
+    "required": ["type", "value"],
+    "properties": {
+        "type": {"enum": ["uri", "bnode", "literal", "triple"]},
+        "value": {"type": ["string", "object"]},
+        "xml:lang": _STRING,
+        "datatype": _STRING,
+    },
+}
 
 SCHEMAS: dict[str, Any] = {
+    "SparqlResults": {
+        "description": "SPARQL 1.1 Query Results JSON (`format=srj`): bindings, or a boolean for ASK.",
+        "type": "object",
+        "required": ["head"],
+        "properties": {
+            "head": {
+                "type": "object",
+                "properties": {
+                    "vars": {"type": "array", "items": _STRING},
+                    "link": {"type": "array", "items": _STRING},
+                },
+            },
+            "results": {
+                "type": "object",
+                "required": ["bindings"],
+                "properties": {
+                    "bindings": {
+                        "type": "array",
+                        "items": {"type": "object", "additionalProperties": _SPARQL_TERM},
+                    }
+                },
+            },
+            "boolean": {"type": "boolean"},
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["status", "message"],
