@@ -13,12 +13,12 @@ The pool keeps cheap queries flowing while expensive ones run:
 - **The budget counts from arrival**, including the wait for a worker.
 - **Two lanes.** Every query starts at normal priority. One still running after `fast_seconds` is
   *expensive*: its worker is reniced to the lowest priority, so cheap queries (and the server) get the
-  CPU first. At most `max_expensive` expensive queries run at once; a query that turns expensive when
-  that many already run is stopped at once with `Busy`. While that lane is full, new queries get a
-  shorter probe (0.1 s), and a query already seen to run long (same text, bindings and dataset) is
-  refused before it takes a worker, so a client repeating an expensive query cannot keep the other
-  workers busy with doomed probes. A worker that cannot be reniced back (only
-  root may raise a priority) is replaced after its answer.
+  CPU first, and a replacement starts at once (the demoted worker is retired after its answer), so
+  `size` workers always serve the cheap lane. At most `max_expensive` expensive queries run at once; a
+  query that turns expensive when that many already run is stopped at once with `Busy`. While that
+  lane is full, new queries get a shorter probe (0.1 s), and a query whose fingerprint (its structure,
+  constants and variable names aside) already ran long is refused before it takes a worker, so a
+  client repeating an expensive query cannot keep the cheap lane busy with doomed probes.
 - **Supervision.** A monitor replaces dead workers within a second, so `alive` (the health signal) is
   the truth; a job sent to a worker that had died idle is retried on another, since it never ran. A
   worker killed while answering costs exactly that request a 503. When a replacement cannot load the
@@ -37,6 +37,7 @@ import os
 import queue
 import re
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -101,6 +102,13 @@ class WorkerSettings:
 
     memory_mb: int = 1024
     allow_network: bool = False
+
+
+def capacity(size: int, queue_size: int | None) -> int:
+    """Requests a pool admits at once (running or waiting for a worker): `size` plus the queue
+    (twice `size` by default). The server gives that many threads to queries, plus spares."""
+    size = max(1, size)
+    return size + (2 * size if queue_size is None else max(0, queue_size))
 
 
 def _job_key(job: Job) -> bytes:
@@ -208,6 +216,10 @@ def _limit_memory(megabytes: int) -> None:
 
 def worker_main(fd: int) -> None:
     """A worker's life: wall off, cap memory, load the snapshot, say ready, answer jobs until EOF."""
+    # A stop signal to the whole process group must not cut the answers in flight: the server drains
+    # them, then leaves, and the parent watch below ends this worker.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(fd)
     folder, manifest, parent_pid, settings = conn.recv()
     wall = "allowed by the operator" if settings.allow_network else egress.block_network()
@@ -272,6 +284,7 @@ class _Worker:
         self.wall = ""
         self.failure = ""
         self.lowered = False
+        self.expensive = False  # demoted to the expensive lane: retired after its answer
 
     @property
     def pid(self) -> int:
@@ -338,7 +351,7 @@ class Executor:
         self._rebuild = rebuild
         self._start_timeout = start_timeout
         self.size = max(1, size)
-        self.capacity = self.size + (2 * self.size if queue_size is None else max(0, queue_size))
+        self.capacity = capacity(size, queue_size)
         self.fast_seconds = fast_seconds
         self.max_expensive = max(1, self.size // 2) if max_expensive is None else max(0, max_expensive)
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -417,10 +430,10 @@ class Executor:
                 "the query worker stopped while running this query (it was killed or ran out of "
                 f"its {self._settings.memory_mb} MiB memory limit)"
             ) from None
-        if worker.restore_priority():
-            self._idle.put(worker)
+        if worker.expensive or not worker.restore_priority():
+            self._retire(worker)  # an expensive worker's replacement started when it was demoted
         else:
-            self._retire(worker)
+            self._idle.put(worker)
         if status == "error":
             raise payload
         return payload
@@ -455,6 +468,8 @@ class Executor:
             )
         try:
             worker.lower_priority()
+            worker.expensive = True
+            self._start_replacement()  # the cheap lane keeps `size` workers while this one runs long
             if worker.conn.poll(max(0.0, deadline - time.monotonic())):
                 return True
             self._retire(worker)
@@ -472,14 +487,18 @@ class Executor:
             worker.kill()
 
     def _retire(self, worker: _Worker) -> None:
-        """Kill a worker (it may be mid-query) and start its replacement without blocking the caller."""
+        """Kill a worker (it may be mid-query) and start its replacement without blocking the caller
+        (unless it was an expensive one, whose replacement started when it was demoted)."""
         with self._lock:
             known = worker in self._workers
             self._workers.discard(worker)
             self._live.discard(worker)
         worker.kill()
-        if known:
-            threading.Thread(target=self._replace, name="kg-worker-replace", daemon=True).start()
+        if known and not worker.expensive:
+            self._start_replacement()
+
+    def _start_replacement(self) -> None:
+        threading.Thread(target=self._replace, name="kg-worker-replace", daemon=True).start()
 
     def _monitor(self) -> None:
         """Replace workers that died while idle, so that health and capacity stay true."""

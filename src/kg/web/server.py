@@ -10,7 +10,8 @@ Granian forks its worker processes from this one (multiprocessing's default on L
 - give in-flight requests the query budget plus a margin after SIGTERM (`workers_kill_timeout`), then
   kill what is left, so a client that never finishes its request cannot hold the shutdown forever;
 - refuse a request head over 64 KiB itself (431), before any Python runs (`max_buffer_size`);
-- run enough Python threads that the request bodies being read (`limits.py`) never take them all.
+- run enough Python threads that neither the queries the pool admits (`executor.capacity`) nor the
+  request bodies being read (`limits.py`) take them all: /healthz and cached answers keep a few.
 
 Each worker leaves when this process is gone (even SIGKILLed), so no orphan keeps the port.
 """
@@ -40,6 +41,7 @@ from flask import Flask
 
 from ..build import build
 from ..errors import KGError
+from ..executor import capacity
 from . import DEFAULTS, create_app, load_config
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ log = logging.getLogger(__name__)
 PARENT_CHECK_SECONDS = 0.5
 #: Seconds an in-flight request gets after SIGTERM on top of the query budget, before it is killed.
 SHUTDOWN_MARGIN_SECONDS = 5
+#: Threads beyond those queries and bodies may hold: /healthz, cached answers, pages always get one.
+SPARE_THREADS = 4
 #: Largest request head (request line and headers) granian reads; beyond it answers 431 itself.
 MAX_HEAD_BYTES = 64 * 1024
 
@@ -158,7 +162,8 @@ def _granian(host: str, port: int, workers: int, settings: dict[str, Any]) -> An
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
 
-    threads = max(4, settings["KG_QUERY_WORKERS"] * 2) + settings["KG_BODY_READERS"]
+    queries = capacity(settings["KG_QUERY_WORKERS"], settings["KG_QUERY_QUEUE"])
+    threads = queries + SPARE_THREADS + settings["KG_BODY_READERS"]
     return Granian(
         "kg.web.server:app_from_env",
         address=host,
