@@ -290,6 +290,26 @@ def test_a_worker_killed_mid_query_fails_that_request_with_503(pool: Executor) -
     wait_for(lambda: pool.alive == 2)
 
 
+def test_workers_are_forked_by_the_zygote_and_share_its_wall(pool: Executor) -> None:
+    """Mutation: _new_worker always spawns a fresh interpreter → the parent pid check fails."""
+    zygote = pool._zygote
+    assert zygote is not None and not zygote.dead()
+    for pid in worker_pids(pool):
+        status = Path(f"/proc/{pid}/status").read_text()
+        assert f"PPid:\t{zygote.pid}\n" in status
+        assert "Seccomp:\t2" in status  # the filter the zygote installed, inherited by the fork
+
+
+def test_a_killed_zygote_is_replaced_and_workers_keep_serving(pool: Executor) -> None:
+    os.kill(pool._zygote.pid, signal.SIGKILL)
+    assert json.loads(pool.run(Job(CHEAP, "json"), 30).body)["boolean"] is True  # old workers serve
+    victims = set(worker_pids(pool))
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: pool.alive == 2 and not victims & set(worker_pids(pool)))
+    assert json.loads(pool.run(Job(CHEAP, "json"), 30).body)["boolean"] is True
+
+
 def test_a_deleted_cache_is_rebuilt_for_new_workers(tmp_path: Path) -> None:
     """Mutation: never call `rebuild` in _recover → alive stays 0 and the test fails."""
     cache = tmp_path / "cache"
@@ -299,7 +319,7 @@ def test_a_deleted_cache_is_rebuilt_for_new_workers(tmp_path: Path) -> None:
         wait_for(lambda: executor.alive == 1)
         shutil.rmtree(snapshot.folder)
         killed = set(worker_pids(executor))
-        for pid in killed:
+        for pid in [*killed, executor._zygote.pid]:  # the zygote too: it holds the data in memory
             os.kill(pid, signal.SIGKILL)
         wait_for(lambda: executor.alive == 1 and not killed & set(worker_pids(executor)))
         assert snapshot.nquads.exists()
@@ -314,7 +334,7 @@ def test_a_deleted_cache_without_rebuild_is_reported_not_looped(tmp_path: Path, 
     try:
         wait_for(lambda: executor.alive == 1)
         shutil.rmtree(snapshot.folder)
-        for pid in worker_pids(executor):
+        for pid in [*worker_pids(executor), executor._zygote.pid]:
             os.kill(pid, signal.SIGKILL)
         wait_for(lambda: executor.problem != "")
         assert "missing" in executor.problem or "manifest" in executor.problem

@@ -1,10 +1,11 @@
 """The query budget: a pool of worker processes that run SPARQL, walled off, bounded and killable.
 
-A thread cannot stop an Oxigraph query that is busy in Rust, but the kernel can stop a process. Each
-worker is a fresh interpreter (never a `fork` of a threaded server) that first walls itself off from
-the network (`egress.py`) and caps its own address space (RLIMIT_AS), then loads the snapshot and
-answers one job at a time: it runs `sparql.run` with the shape the guard already found, serializes
-with `formats` under a row cap and a byte cap, and sends back bytes plus metadata.
+A thread cannot stop an Oxigraph query that is busy in Rust, but the kernel can stop a process. The
+workers (`worker.py`) wall themselves off from the network (`egress.py`), cap their address space
+(RLIMIT_AS) and answer one job at a time: `sparql.run` with the shape the guard already found, the
+answer serialized under a row cap and a byte cap. They are forked by a zygote process that loaded the
+data once (never a `fork` of this threaded server), so replacing a killed worker costs milliseconds;
+without a zygote a worker starts as a fresh interpreter.
 
 The pool keeps cheap queries flowing while expensive ones run:
 
@@ -35,9 +36,6 @@ import hashlib
 import logging
 import os
 import queue
-import re
-import resource
-import signal
 import socket
 import subprocess
 import sys
@@ -45,63 +43,32 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from multiprocessing import reduction
 from multiprocessing.connection import Connection
-from pathlib import Path
 
-from . import egress, formats, sparql
-from .errors import KGError, QueryError, QueryTimeout
+from .errors import KGError, QueryTimeout
 from .snapshot import Snapshot, verify
-from .store import DatasetSpec, OxigraphStore
-from .terms import OxTerm, parse_term
+from .terms import OxTerm
+from .worker import FORK, READY, Answer, Busy, Job, WorkerFailed, WorkerSettings, public_message
+
+__all__ = [
+    "Answer",
+    "Busy",
+    "Executor",
+    "Job",
+    "WorkerFailed",
+    "WorkerSettings",
+    "capacity",
+    "public_message",
+]
 
 log = logging.getLogger(__name__)
 
-_READY = "ready"
-_PARENT_CHECK_SECONDS = 0.5
 _MONITOR_SECONDS = 0.5
 _RESTART_DELAYS = (0.5, 2, 5, 15, 30)
 _LOW_PRIORITY = 19
 _PRESSURE_PROBE_SECONDS = 0.1
 _KNOWN_EXPENSIVE = 1024  # job keys remembered as expensive (LRU)
-
-
-@dataclass(frozen=True)
-class Job:
-    """One query to run; every field pickles cheaply (terms travel as N-Triples strings)."""
-
-    text: str
-    format: str
-    infer: bool = True
-    default_graphs: tuple[str, ...] | None = None
-    named_graphs: tuple[str, ...] | None = None
-    substitutions: tuple[tuple[str, str], ...] = ()
-    cap: int | None = None
-    allowed_service_hosts: frozenset[str] = frozenset()
-    #: what the guard found in the server process; None = the worker checks the text itself
-    shape: sparql.QueryShape | None = None
-    #: bytes of serialized answer before it is cut (at a row boundary); None = no byte cap
-    max_bytes: int | None = None
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A serialized answer and what the caller needs for headers, logs and metrics."""
-
-    body: bytes
-    form: str
-    rows: int
-    truncated: bool
-    cut_by: str = ""  # "rows" or "bytes" when truncated
-
-
-@dataclass(frozen=True)
-class WorkerSettings:
-    """What a worker needs besides the snapshot: its memory cap (address space, applied once the data
-    is loaded) and whether it may use the network (only when an operator allows SERVICE hosts)."""
-
-    memory_mb: int = 1024
-    allow_network: bool = False
 
 
 def capacity(size: int, queue_size: int | None) -> int:
@@ -125,173 +92,52 @@ def substitutions(values: Mapping[str, OxTerm]) -> tuple[tuple[str, str], ...]:
     return tuple((name, str(term)) for name, term in values.items())
 
 
-class WorkerFailed(KGError):
-    """A worker died while answering: killed, or out of its memory limit. Only that request fails."""
-
-    status = 503
-
-
-class Busy(KGError):
-    """The pool is full (admission), or already running as many expensive queries as it may."""
-
-    status = 503
-
-
-# --- inside a worker process ------------------------------------------------------------------
-
-_NETWORK_WORDS = re.compile(
-    r"os error|connect|refused|resolve|dns|socket|network|http|tls|certificate|timed out|permission denied",
-    re.IGNORECASE,
-)
-
-
-def public_message(exc: BaseException, shape: sparql.QueryShape | None) -> str:
-    """An evaluation error as a client may see it: never a remote host's state (that would make the
-    server a port scanner), never more than one short line."""
-    text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-    if (shape is not None and shape.services) or isinstance(exc, OSError) or _NETWORK_WORDS.search(text):
-        return "the query failed while calling another service (details are not disclosed)"
-    return f"query failed: {text}"
-
-
-def _watch_parent(parent_pid: int) -> None:
-    """Exit when the parent is gone, even in the middle of a query (Oxigraph releases the GIL)."""
-    while True:
-        time.sleep(_PARENT_CHECK_SECONDS)
-        if os.getppid() != parent_pid:
-            os._exit(0)
-
-
-class _CappedBody:
-    """Collects serialized chunks and tells the row source when the byte cap is reached."""
-
-    def __init__(self, max_bytes: int | None) -> None:
-        self.parts: list[bytes] = []
-        self.size = 0
-        self.max_bytes = max_bytes
-        self.rows = 0
-        self.cut_by = ""
-
-    def write(self, chunk: bytes) -> int:
-        self.parts.append(bytes(chunk))
-        self.size += len(chunk)
-        return len(chunk)
-
-    def flush(self) -> None:
-        pass
-
-    def rows_of(self, items):
-        """Yield items until the byte cap is reached (checked before each: the answer stays whole)."""
-        for item in items:
-            if self.max_bytes is not None and self.size >= self.max_bytes:
-                self.cut_by = "bytes"
-                return
-            self.rows += 1
-            yield item
-
-
-def _answer(store: OxigraphStore, job: Job) -> Answer:
-    spec = DatasetSpec(job.infer, job.default_graphs, job.named_graphs)
-    subs = {name: parse_term(value) for name, value in job.substitutions}
-    outcome = sparql.run(store, job.text, spec, subs, job.cap, job.allowed_service_hosts, job.shape)
-    fmt = formats.lookup(job.format)
-    body = _CappedBody(job.max_bytes)
-    if outcome.form == "ASK":
-        body.write(formats.write_boolean(fmt, bool(outcome.boolean)))
-        body.rows = 1
-    elif outcome.form == "SELECT":
-        for chunk in formats.write_rows(fmt, outcome.variables, body.rows_of(outcome.rows)):
-            body.write(chunk)
-    else:
-        formats.write_graph(fmt, body.rows_of(outcome.triples), body)
-    cut_by = body.cut_by or ("rows" if outcome.truncated() else "")
-    return Answer(b"".join(body.parts), outcome.form, body.rows, bool(cut_by), cut_by)
-
-
-def _limit_memory(megabytes: int) -> None:
-    if megabytes > 0:
-        limit = megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def worker_main(fd: int) -> None:
-    """A worker's life: wall off, cap memory, load the snapshot, say ready, answer jobs until EOF."""
-    # A stop signal to the whole process group must not cut the answers in flight: the server drains
-    # them, then leaves, and the parent watch below ends this worker.
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    conn = Connection(fd)
-    folder, manifest, parent_pid, settings = conn.recv()
-    wall = "allowed by the operator" if settings.allow_network else egress.block_network()
-    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
-    try:
-        store = OxigraphStore(Snapshot(Path(folder), manifest))
-    except KGError as exc:
-        conn.send(("failed", exc.message))
-        return
-    _limit_memory(settings.memory_mb)  # after loading: the limit is for queries, bulk loads peak higher
-    conn.send((_READY, wall))
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            reply = ("ok", _answer(store, job))
-        except QueryError as exc:
-            if exc.message.startswith("query failed:"):
-                exc = QueryError(public_message(exc, job.shape))
-            reply = ("error", exc)
-        except KGError as exc:
-            reply = ("error", exc)
-        except MemoryError:
-            reply = (
-                "error",
-                WorkerFailed(f"the query needed more than {settings.memory_mb} MiB and was stopped"),
-            )
-        except (OSError, ValueError, TypeError, RuntimeError, SyntaxError) as exc:
-            # Oxigraph evaluates lazily: evaluation errors surface while iterating, after `query()`.
-            reply = ("error", QueryError(public_message(exc, job.shape)))
-        except Exception:
-            log.exception("query worker failed on a job")
-            reply = ("error", QueryError("internal error while running the query"))
-        conn.send(reply)
-
-
 # --- in the server process --------------------------------------------------------------------
 
 
-class _Worker:
-    """One worker process, started as a fresh interpreter (`python -c`), talking over a socket pair.
+def _python(entry: str, fd: int) -> subprocess.Popen:
+    """A fresh interpreter running `kg.worker.<entry>(fd)`, from any thread of any host (granian,
+    pytest, the CLI) without re-importing the host's `__main__` and without forking a threaded process."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    return subprocess.Popen(
+        [sys.executable, "-c", f"from kg.worker import {entry}; {entry}({fd})"],
+        pass_fds=(fd,),
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
 
-    A fresh interpreter rather than `multiprocessing`: it starts from any thread of any host
-    (granian, pytest, the CLI) without re-importing the host's `__main__`, and never forks a
-    threaded process.
+
+class _Worker:
+    """One query worker process and the socket the server talks to it over.
+
+    Forked by the zygote (the usual way: milliseconds) or, when no zygote is available, started as a
+    fresh interpreter that loads the data itself.
     """
 
-    def __init__(self, snapshot: Snapshot, settings: WorkerSettings) -> None:
-        ours, theirs = socket.socketpair()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", f"from kg.executor import worker_main; worker_main({theirs.fileno()})"],
-            pass_fds=(theirs.fileno(),),
-            env=env,
-            stdin=subprocess.DEVNULL,
-        )
-        theirs.close()
-        self.conn = Connection(ours.detach())
-        self.conn.send((str(snapshot.folder), snapshot.manifest, os.getpid(), settings))
+    def __init__(self, pid: int, conn: Connection, process: subprocess.Popen | None = None) -> None:
+        self.pid, self.conn, self.process = pid, conn, process
         self.wall = ""
         self.failure = ""
         self.lowered = False
         self.expensive = False  # demoted to the expensive lane: retired after its answer
 
-    @property
-    def pid(self) -> int:
-        return self.process.pid
+    @classmethod
+    def spawn(cls, snapshot: Snapshot, settings: WorkerSettings) -> _Worker:
+        ours, theirs = socket.socketpair()
+        process = _python("worker_main", theirs.fileno())
+        theirs.close()
+        worker = cls(process.pid, Connection(ours.detach()), process)
+        worker.conn.send((str(snapshot.folder), snapshot.manifest, os.getpid(), settings))
+        return worker
 
     def dead(self) -> bool:
-        return self.process.poll() is not None
+        if self.process is not None:
+            return self.process.poll() is not None
+        try:
+            os.kill(self.pid, 0)  # a zygote's child: the zygote reaps it, so no zombie lingers
+        except ProcessLookupError:
+            return True
+        return False
 
     def wait_ready(self, timeout: float) -> bool:
         try:
@@ -300,7 +146,7 @@ class _Worker:
             status, detail = self.conn.recv()
         except (EOFError, OSError):
             return False
-        if status == _READY:
+        if status == READY:
             self.wall = detail
             return True
         self.failure = detail
@@ -326,6 +172,63 @@ class _Worker:
         return True
 
     def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(5)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, 9)
+        self.conn.close()
+
+
+class _Zygote:
+    """The process that holds the loaded data and forks ready workers on request (see worker.py)."""
+
+    def __init__(self, snapshot: Snapshot, settings: WorkerSettings) -> None:
+        ours, theirs = socket.socketpair()
+        self.process = _python("zygote_main", theirs.fileno())
+        theirs.close()
+        self.conn = Connection(ours.detach())
+        self.conn.send((str(snapshot.folder), snapshot.manifest, os.getpid(), settings))
+        self._lock = threading.Lock()
+        self.wall = ""
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait_ready(self, timeout: float) -> bool:
+        try:
+            if not self.conn.poll(timeout):
+                return False
+            status, detail = self.conn.recv()
+        except (EOFError, OSError):
+            return False
+        self.wall = detail if status == READY else ""
+        return status == READY
+
+    def dead(self) -> bool:
+        return self.process.poll() is not None
+
+    def fork(self) -> _Worker:
+        """A new worker, forked with the data already loaded; OSError when the zygote is gone."""
+        ours, theirs = socket.socketpair()
+        try:
+            with self._lock:
+                self.conn.send(FORK)
+                reduction.send_handle(self.conn, theirs.fileno(), self.process.pid)
+                if not self.conn.poll(10):
+                    raise OSError("the zygote did not answer")
+                pid = self.conn.recv()
+        except (EOFError, OSError):
+            ours.close()
+            raise OSError("the zygote is gone") from None
+        finally:
+            theirs.close()
+        return _Worker(pid, Connection(ours.detach()))
+
+    def kill(self) -> None:
         self.process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
@@ -343,11 +246,11 @@ class Executor:
         queue_size: int | None = None,
         fast_seconds: float = 0.5,
         max_expensive: int | None = None,
-        settings: WorkerSettings = WorkerSettings(),
+        settings: WorkerSettings | None = None,
         rebuild: Callable[[], Snapshot] | None = None,
     ) -> None:
         self._snapshot = snapshot
-        self._settings = settings
+        self._settings = settings or WorkerSettings()
         self._rebuild = rebuild
         self._start_timeout = start_timeout
         self.size = max(1, size)
@@ -361,6 +264,8 @@ class Executor:
         self._admitted = 0
         self._expensive = 0
         self._known_expensive: OrderedDict[bytes, None] = OrderedDict()  # keys of jobs that ran long
+        self._zygote: _Zygote | None = None
+        self._zygote_lock = threading.Lock()
         self._failures = 0
         self._closed = False
         self.problem = ""  # why workers cannot start, for /healthz
@@ -485,6 +390,10 @@ class Executor:
             workers, self._workers, self._live = list(self._workers), set(), set()
         for worker in workers:
             worker.kill()
+        with self._zygote_lock:
+            if self._zygote is not None:
+                self._zygote.kill()
+                self._zygote = None
 
     def _retire(self, worker: _Worker) -> None:
         """Kill a worker (it may be mid-query) and start its replacement without blocking the caller
@@ -514,7 +423,7 @@ class Executor:
         if self._closed:
             return
         try:
-            worker = _Worker(self._snapshot, self._settings)
+            worker = self._new_worker()
         except OSError as exc:  # shutting down, or out of processes: report, retry later
             if not self._closed:
                 log.error("cannot start a query worker (%s); retrying", exc)
@@ -525,6 +434,24 @@ class Executor:
         with self._lock:
             self._workers.add(worker)
         threading.Thread(target=self._admit, args=(worker,), daemon=True).start()
+
+    def _new_worker(self) -> _Worker:
+        """Forked by the zygote when there is one (started on first need); else a fresh interpreter."""
+        with self._zygote_lock:
+            if self._zygote is None or self._zygote.dead():
+                if self._zygote is not None:
+                    self._zygote.kill()
+                self._zygote = _Zygote(self._snapshot, self._settings)
+                if not self._zygote.wait_ready(self._start_timeout):
+                    self._zygote.kill()
+                    self._zygote = None
+            zygote = self._zygote
+        if zygote is not None:
+            try:
+                return zygote.fork()
+            except OSError:
+                pass
+        return _Worker.spawn(self._snapshot, self._settings)
 
     def _admit(self, worker: _Worker) -> None:
         if worker.wait_ready(self._start_timeout) and not self._closed:
