@@ -1,6 +1,6 @@
 """Scenario 3: SIGKILL each kind of process under a light load; only the victim's requests may fail.
 
-Kinds: a query worker (a `kg.executor` child of a server process), a server (granian) worker, and the
+Kinds: a query worker (a `kg.worker` process forked by a zygote), a zygote, a server (granian) worker, and the
 main `kg serve` process. A request in flight on a killed query worker should get a 503; one in flight
 on a killed server worker can only lose its connection; every other request must succeed, and no
 answer may be a 500. Killing the main process must take every descendant with it, so that a restart
@@ -92,7 +92,7 @@ class KillResult:
     def problems(self) -> list[str]:
         found = []
         # a killed server process cannot answer what it held: those requests lose their connection
-        allowed = {503} if self.kind == "query worker" else {503, "no answer"}
+        allowed = {503} if self.kind in ("query worker", "zygote") else {503, "no answer"}
         wrong = {s: n for s, n in self.victims.items() if s not in allowed}
         if wrong:
             found.append(f"in-flight requests failed with {statuses(Counter(wrong))}")
@@ -178,12 +178,14 @@ def kill_child(server: Server, kind: str, seed: int, settle: float, polls: int =
     mark = server.log_size()
     with LightLoad(server.port, seed=seed) as load:
         time.sleep(settle)
-        candidates = srv.query_workers(server) if kind == "query worker" else srv.server_workers(server)
+        finders = {"query worker": srv.query_workers, "zygote": srv.zygotes}
+        candidates = finders.get(kind, srv.server_workers)(server)
         if not candidates:
             result.note = "no such process found"
             return result
         victim = rng.choice(sorted(candidates, key=lambda p: p.pid))
-        below = srv.descendants(victim.pid)
+        # a zygote's workers are meant to outlive it: they belong to the server's pool, not to the zygote
+        below = [] if kind == "zygote" else srv.descendants(victim.pid)
         result.victim = f"pid {victim.pid}"
         window = _sigkill(victim)
         for _ in range(polls):
@@ -217,7 +219,7 @@ def kill_main(server: Server, seed: int, settle: float, polls: int = 300) -> Kil
     left = _wait_gone(tree)
     result.orphans = len(left)
     if left:
-        workers = sum("kg.executor" in p.cmdline for p in left)
+        workers = sum("kg.worker" in p.cmdline for p in left)
         result.note = f"left: {len(left) - workers} server + {workers} query workers"
     restart = srv.start(
         Path(server.env["KG_ONTOLOGY"]), Path(server.env["KG_CACHE_DIR"]), server.log, server.port
@@ -244,7 +246,7 @@ def run(
     server = srv.start(ontology, cache, log)
     try:
         server.wait_healthy()
-        for kind in ("query worker", "server worker"):
+        for kind in ("query worker", "zygote", "server worker"):
             if not server.healthy():
                 server.stop()
                 server = srv.start(ontology, cache, log)

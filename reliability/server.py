@@ -218,11 +218,25 @@ def exited(proc: Proc) -> bool:
     return True
 
 
+def _kg_worker_processes(server: Server) -> list[Proc]:
+    return [p for p in descendants(server.process.pid) if "kg.worker" in p.cmdline]
+
+
+def zygotes(server: Server) -> list[Proc]:
+    """The processes that fork query workers: `kg.worker` processes whose parent is not one."""
+    ours = _kg_worker_processes(server)
+    pids = {p.pid for p in ours}
+    return [p for p in ours if p.ppid not in pids]
+
+
 def query_workers(server: Server) -> list[Proc]:
-    return [p for p in descendants(server.process.pid) if "kg.executor" in p.cmdline]
+    """The query workers: forked by a zygote (or, without one, started by a server worker)."""
+    ours = _kg_worker_processes(server)
+    forkers = {p.pid for p in zygotes(server)}
+    return [p for p in ours if p.ppid in forkers] or [p for p in ours if p.pid not in forkers]
 
 
 def server_workers(server: Server) -> list[Proc]:
-    """The granian worker processes: the descendants that hold query workers."""
-    holders = {p.ppid for p in query_workers(server)}
+    """The granian worker processes: the parents of the zygotes."""
+    holders = {p.ppid for p in zygotes(server)}
     return [p for p in descendants(server.process.pid) if p.pid in holders]
