@@ -131,3 +131,12 @@ def test_an_allow_listed_service_host_is_reached_and_others_are_not(server, list
     with pytest.raises(ForbiddenQuery):  # "localhost" is another host name than the allowed one
         sparql.run(local, elsewhere, allowed_service_hosts=frozenset({"127.0.0.1"}))
     assert not connected(sock)
+
+
+def test_healthz_says_the_query_workers_are_walled_off(server):
+    """The second wall is visible to operators: workers report the seccomp filter they run under."""
+    reply = server.get("/healthz")
+    assert reply.status == 200
+    body = json.loads(reply.body)
+    assert body["egress"] in ("seccomp", "network-namespace")
+    assert body["query_workers"] >= 1 and "problem" not in body

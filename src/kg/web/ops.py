@@ -110,11 +110,15 @@ def record_query(
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """200 once the data is loaded and a query worker is alive; 503 otherwise (e.g. all restarting)."""
+    """200 once the data is loaded and a query worker is alive (counted from the processes, not from
+    bookkeeping); 503 otherwise, with the reason workers cannot start when there is one."""
     s = state()
     alive = s.executor.alive
-    body = {"status": "ok" if alive else "starting", "snapshot": s.key, "triples": s.memo["triples"]}
-    body["query_workers"] = alive
+    status = "ok" if alive else ("failing" if s.executor.problem else "starting")
+    body = {"status": status, "snapshot": s.key, "triples": s.memo["triples"], "query_workers": alive}
+    body["egress"] = s.executor.wall or "unknown"  # "seccomp": workers cannot open network sockets
+    if s.executor.problem:
+        body["problem"] = s.executor.problem
     response = jsonify(body)
     response.status_code = 200 if alive else 503
     response.headers["Cache-Control"] = "no-store"
