@@ -14,7 +14,7 @@ from flask import Blueprint, Response, redirect, request, url_for
 
 from .. import sparql as core
 from ..errors import KGError, QueryTimeout
-from ..executor import Job
+from ..executor import Busy, Job, WorkerFailed
 from . import conneg, protocol, service
 from .cache import Entry, answer, etag, not_modified, uncacheable
 from .ops import record_query
@@ -23,7 +23,13 @@ from .state import state
 
 bp = Blueprint("sparql", __name__)
 
-_OUTCOMES = {QueryTimeout: "timeout", core.ForbiddenQuery: "forbidden", core.QueryError: "error"}
+_OUTCOMES = {
+    QueryTimeout: "timeout",
+    Busy: "busy",  # refused by admission or the expensive lane
+    WorkerFailed: "stopped",  # its worker was killed or ran out of memory
+    core.ForbiddenQuery: "forbidden",
+    core.QueryError: "error",
+}
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
