@@ -1,21 +1,41 @@
 # Everything a newcomer needs: `make serve` and `make test`. Only python3 (3.11+) and make required.
 PYTHON ?= python3
+PORT   ?= 7878
 VENV   := .venv
 BIN    := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime
 STAMP  := $(VENV)/.installed
 
-.PHONY: serve test test-fast lint bench reliability build clean
+.PHONY: serve test test-fast lint bench reliability build clean chromium
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUNTIME): pyproject.toml | $(VENV)/bin/python  ## what `kg serve` needs, nothing more
+	@echo "installing pharma-kg into $(VENV) ..."
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python  ## plus the test and bench tools
+	@echo "installing pharma-kg with its test and bench extras into $(VENV) (a minute or two) ..."
 	$(BIN)/pip install --quiet -e '.[test,bench]'
-	touch $(STAMP)
+	touch $(RUNTIME) $(STAMP)
 
-serve: $(STAMP)  ## build (or reuse the cached build) and serve on http://127.0.0.1:7878/
-	$(BIN)/kg serve
+serve: $(RUNTIME)  ## build (or reuse the cached build) and serve on http://127.0.0.1:$(PORT)/
+	$(BIN)/kg serve --port $(PORT)
 
-test: $(STAMP)  ## the whole suite, browser tests included
+chromium:  ## Debian's chromium for the browser tests: installed when we are root with apt-get
+	@[ -n "$$KG_SKIP_BROWSER" ] || command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "the browser tests need Debian's chromium: run  sudo apt-get install chromium  (or set KG_SKIP_BROWSER=1)"; \
+	    exit 1; \
+	  fi; }
+
+test: $(STAMP) chromium  ## the whole suite, browser tests included
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
