@@ -1,30 +1,38 @@
+# ruff: noqa: F811 -- the kg_server fixture is imported, then named as an argument
 """Per-statement provenance and the audit of the article against the graph.
 
 Four things are kept in step: the article (`../shared/domain/SOURCE.md`), the asserted graphs, the
 provenance records (`ontology/provenance.ttl`, graph:provenance) and `docs/audit.md`. Every sentence of
 the article is in the audit; every triple the audit lists is in graph:article and every triple of
 graph:article is listed, both ways; every statement has a record citing its source (for the article:
-the sections of its sentences) and every record names an asserted triple. Then the named queries, and
-`docs/provenance.md`'s query and its answer.
+the sections of its sentences) and every record names an asserted triple. Then the surfaces: the named
+queries, `docs/provenance.md`'s query and answer, resource pages and `kg describe`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 import rdflib
+from click.testing import CliRunner
 
 from kg import build
 from kg.catalog import Catalog
+from kg.cli import cli
 from kg.errors import ValidationFailed
 from kg.namespaces import GRAPH, PKG, shorten
 from kg.store import DatasetSpec, OxigraphStore
 from kg.terms import to_ox
+
+from api_fixtures import kg_server  # noqa: F401
+from web_fixtures import Client
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The article as received: the shared folder beside the repository (in CI too). Missing, tests fail.
@@ -468,3 +476,114 @@ def test_the_documented_query_gives_the_documented_answer(store: OxigraphStore) 
 def table_after(text: str, marker: str) -> list[Row]:
     lines = text.split(marker, 1)[1].split("\n\n", 2)[1].splitlines()
     return [Row(tuple(c.strip() for c in line.strip("|").split(" | "))) for line in lines[2:]]
+
+
+# --- where the sources show: resource pages and kg describe ---------------------------------------
+
+
+class _Rows(HTMLParser):
+    """The rows of a page's link tables: (section id, [cell texts], [source hrefs])."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[str, list[str], list[str]]] = []
+        self.ids: set[str] = set()
+        self._section = ""
+        self._row: tuple[str, list[str], list[str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.add(found["id"] or "")
+        if tag == "section":
+            self._section = found.get("id") or ""
+        elif tag == "tr":
+            self._row = (self._section, [], [])
+        elif tag == "td" and self._row is not None:
+            self._row[1].append("")
+        elif tag == "a" and self._row is not None and found.get("class") == "source":
+            self._row[2].append(found.get("href") or "")
+
+    def handle_data(self, data: str) -> None:
+        if self._row is not None and self._row[1]:
+            self._row[1][-1] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tr" and self._row is not None:
+            section, cells, hrefs = self._row
+            if cells:
+                self.rows.append((section, [" ".join(c.split()) for c in cells], hrefs))
+            self._row = None
+
+
+def page_rows(client: Client, local: str) -> _Rows:
+    reply = client.get(f"/id/{local}", Accept="text/html")
+    assert reply.status == 200, reply.text
+    parsed = _Rows()
+    parsed.feed(reply.text)
+    return parsed
+
+
+def row_of(page: _Rows, section: str, predicate: str, other: str) -> tuple[str, list[str], list[str]]:
+    (found,) = [
+        r for r in page.rows if r[0] == section and r[1][0] == predicate and r[1][1].startswith(other)
+    ]
+    return found
+
+
+def test_resource_page_shows_each_statements_source(kg_server: Client) -> None:
+    page = page_rows(kg_server, "CMO")
+    _, cells, hrefs = row_of(page, "outgoing", "collaborates with", "CRO")
+    assert cells[2] == "Collaboration and Synergy" and hrefs == ["/id/CMO#source-collaboration"]
+    _, cells, hrefs = row_of(page, "outgoing", "has responsibility", "Quality Control")
+    assert cells[2] == "CMO: The Production Specialists" and hrefs == ["/id/CMO#source-cmo"]
+    _, cells, hrefs = row_of(page, "incoming", "plays role", "Example CDMO Company")
+    assert hrefs == ["/id/CMO#source-illustrative-examples"]
+    _, cells, hrefs = row_of(page, "incoming", "is responsibility of", "Quality Control")
+    assert cells[1].endswith("inferred") and cells[2].strip() == "" and hrefs == []
+    # every source a row links to is quoted or named on the page, and no record shows as a link
+    anchors = {href.split("#", 1)[1] for _, _, hrefs in page.rows for href in hrefs}
+    assert {"source-cmo", "source-collaboration", "source-choosing-a-partner"} <= anchors <= page.ids
+    assert not any(
+        cells[0].startswith("rdf:") or cells[0] in ("subject", "object") for _, cells, _ in page.rows
+    )
+
+
+def test_resource_page_of_a_stage_cites_the_fda(kg_server: Client) -> None:
+    page = page_rows(kg_server, "PhaseIIStage")
+    _, cells, hrefs = row_of(page, "outgoing", "immediately precedes", "Phase III")
+    assert cells[2] == "The Drug Development Process (U.S. FDA)"
+    assert hrefs == ["/id/PhaseIIStage#source-drug-development-process"]
+
+
+def describe(cache_dir: Path, *args: str) -> str:
+    done = CliRunner().invoke(cli, ["--cache-dir", str(cache_dir), "describe", *args], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    return done.output
+
+
+def test_describe_shows_each_statements_source(cache_dir: Path) -> None:
+    lines = describe(cache_dir, "CMO").splitlines()
+    assert lines[2].split() == ["dir", "predicate", "value", "source"]
+
+    def line(predicate: str, value: str) -> str:
+        (found,) = [x for x in lines if x.split()[:2] == ["out", predicate] and f"  {value}  " in x]
+        return found
+
+    assert line("pkg:collaboratesWith", "CRO").rstrip().endswith("  Collaboration and Synergy")
+    assert (
+        line("pkg:hasResponsibility", "Quality Control")
+        .rstrip()
+        .endswith("  CMO: The Production Specialists")
+    )
+    assert not any(" rdf:subject " in x or " rdf:object " in x for x in lines)
+
+
+def test_describe_json_gives_each_edge_its_sources(cache_dir: Path) -> None:
+    edges = json.loads(describe(cache_dir, "CostSavingsBenefit", "--json"))["edges"]
+    by_predicate = {(e["predicate"]["value"], e["direction"]): e for e in edges}
+    brought = by_predicate[(PKG + "broughtBy", "out")]
+    assert brought["object"]["value"] == PKG + "CRO"
+    assert brought["sources"] == [{"iri": SECTION + "collaboration", "label": "Collaboration and Synergy"}]
+    assert by_predicate[(DCTERMS + "source", "out")]["sources"] == []
+    assert all(e["predicate"]["value"] not in (RDF + "subject", RDF + "object") for e in edges)

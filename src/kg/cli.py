@@ -166,24 +166,33 @@ def _echo_json(data) -> None:
 @_as_json
 @pass_ctx
 def describe(ctx: Context, name: str, infer: bool, as_json: bool) -> None:
-    """Everything about a resource (IRI, CURIE or label): label, definition, types, links, source."""
+    """Everything about a resource (IRI, CURIE or label): label, definition, types, links, and the
+    source each statement cites (an article section, the FDA page, the examples; none when inferred)."""
+    from .provenance import is_record_link, statement_sources
     from .resolve import label, resolve
     from .traverse import neighbours
 
     node = resolve(ctx.store, name)
-    edges = neighbours(ctx.store, node, infer=infer)
+    found = statement_sources(ctx.store, node)
+    # a provenance record pointing at the node is shown as its statement's source, not as a link
+    edges = [
+        e for e in neighbours(ctx.store, node, infer=infer) if not is_record_link(e.predicate, e.direction)
+    ]
+    cited = [found.get((e.subject, e.predicate, e.object), []) for e in edges]
     if as_json:
-        _echo_json(
-            {"resource": node.value, "label": label(ctx.store, node), "edges": [e.to_dict() for e in edges]}
-        )
+        listed = [
+            {**e.to_dict(), "sources": [s.to_dict() for s in c]} for e, c in zip(edges, cited, strict=True)
+        ]
+        _echo_json({"resource": node.value, "label": label(ctx.store, node), "edges": listed})
         return
     click.echo(f"{label(ctx.store, node)}  <{node.value}>\n")
     rows = []
-    for edge in edges:
+    for edge, sources in zip(edges, cited, strict=True):
         other = edge.object_label if edge.direction == "out" else edge.subject_label
         mark = " (inferred)" if edge.inferred else ""
-        rows.append([edge.direction, shorten(edge.predicate.value) + mark, other])
-    click.echo(render(["dir", "predicate", "value"], rows, max_width=90))
+        source = "; ".join(s.label for s in sources)
+        rows.append([edge.direction, shorten(edge.predicate.value) + mark, other, source])
+    click.echo(render(["dir", "predicate", "value", "source"], rows, max_width=90))
 
 
 @cli.command()

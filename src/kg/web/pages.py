@@ -5,6 +5,9 @@ from another host) and Turtle / JSON-LD / N-Triples (or TriG / N-Quads, which ke
 inferred graphs apart) for programs, chosen by `Accept` or `?format=`. The description is the edges
 `traverse.neighbours` finds (what `kg describe` prints), plus the blank nodes they reach and the labels
 of the resources they link to — so HTML and RDF show the same triples.
+
+Each statement shows the source it cites (`provenance.statement_sources`): the HTML puts the section
+beside the statement and quotes it under "Source"; the RDF carries the statements' provenance records.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from ..catalog import default_catalog
 from ..errors import UnknownResource
 from ..formats import DATASET, GRAPH, Format, lookup, write_graph
 from ..namespaces import PKG, PREFIXES, shorten
+from ..provenance import Source, is_record_link, statement_sources
 from ..resolve import LABEL_PREDICATES, RDF_TYPE, MalformedName, label, resolve
 from ..store import Store
 from ..traverse import Edge, neighbours
@@ -66,9 +70,12 @@ class Ref:
 
 @dataclass(frozen=True)
 class Link:
+    """One statement: its predicate, the other end, and the sources it cites (links into "Source")."""
+
     predicate: Ref
     other: Ref
     inferred: bool
+    sources: tuple[Ref, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,11 @@ class Passage:
     def section(self) -> str:
         return self.link.text
 
+    @property
+    def anchor(self) -> str:
+        """The id of its figure on the page, from the last segment of its IRI (`source-cmo`)."""
+        return anchor(self.iri)
+
 
 @dataclass
 class Page:
@@ -97,6 +109,8 @@ class Page:
     other_labels: list[str] = field(default_factory=list)
     types: list[Link] = field(default_factory=list)
     sources: list[Passage] = field(default_factory=list)
+    #: Sources cited by statements on the page besides the resource's own (`sources`).
+    cited: list[Passage] = field(default_factory=list)
     roles: list[Ref] = field(default_factory=list)
     stages: list[Ref] = field(default_factory=list)
     outgoing: list[Link] = field(default_factory=list)
@@ -150,10 +164,15 @@ def build_page(store: Store, node: ox.NamedNode, edges: list[Edge]) -> Page:
     page = Page(node.value, label(store, node), shorten(node.value))
     literals = {DEFINITION: page.definitions, COMMENT: page.comments}
     connected: dict[str, dict[ox.NamedNode, Ref]] = {"roles": {}, "stages": {}}
+    found = statement_sources(store, node)
+    cited = {s.iri: s for sources in found.values() for s in sources}
     for edge in edges:
+        if is_record_link(edge.predicate, edge.direction):
+            continue  # the record is shown as the source of its statement
         out = edge.direction == "out"
         other = edge.object if out else edge.subject
-        link = Link(ref(store, edge.predicate), ref(store, other), edge.inferred)
+        sources = found.get((edge.subject, edge.predicate, edge.object), [])
+        link = Link(ref(store, edge.predicate), ref(store, other), edge.inferred, _source_refs(node, sources))
         predicate = edge.predicate.value
         if out and predicate in literals and isinstance(other, ox.Literal):
             literals[predicate].append(other.value)
@@ -171,7 +190,21 @@ def build_page(store: Store, node: ox.NamedNode, edges: list[Edge]) -> Page:
                     connected[kind][other] = link.other
     page.roles = sorted(connected["roles"].values(), key=lambda r: r.text)
     page.stages = [connected["stages"][n] for n in _in_stage_order(store, connected["stages"])]
+    own = {p.iri for p in page.sources}
+    page.cited = [_passage(store, ox.NamedNode(iri)) for iri in sorted(cited) if iri not in own]
     return page
+
+
+def anchor(iri: str) -> str:
+    """The id of a source's figure on a page: `source-` and the last segment of its IRI."""
+    last = re.split(r"[#/]", iri.rstrip("/#"))[-1]
+    return "source-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", last).strip("-") or "unnamed")
+
+
+def _source_refs(node: ox.NamedNode, sources: list[Source]) -> tuple[Ref, ...]:
+    """Each source of a statement as a link to its figure under "Source" on this page."""
+    here = page_url(node.value) or ""
+    return tuple(Ref(s.label, f"{here}#{anchor(s.iri)}", shorten(s.iri)) for s in sources)
 
 
 def _is_a(store: Store, node: ox.NamedNode, cls: ox.NamedNode) -> bool:
