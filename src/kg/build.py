@@ -32,7 +32,7 @@ import rdflib
 
 from . import reason
 from .errors import ValidationFailed
-from .namespaces import INFERRED_GRAPH
+from .namespaces import INFERRED_GRAPH, graph_iri
 from .snapshot import (
     BUILD_FORMAT,
     DATASET,
@@ -52,6 +52,8 @@ from .validate import validate
 __all__ = ["CacheDamaged", "Snapshot", "build", "check", "load", "verify"]
 
 log = logging.getLogger(__name__)
+
+PROVENANCE_GRAPH = graph_iri("provenance")
 
 LIBRARIES = ("pharma-kg", "rdflib", "owlrl", "pyshacl", "pyoxigraph")
 
@@ -129,8 +131,9 @@ def _build_into(
     parts = {s.path: parse_turtle(s.path) for s in sources}
     _validate(parts, shapes)
     asserted = rdflib.Graph()
-    for graph in parts.values():
-        asserted += graph
+    for source in sources:
+        if source.graph != PROVENANCE_GRAPH:  # statement records describe triples; nothing to infer
+            asserted += parts[source.path]
     inferred = reason.closure(asserted)
     graphs = {s.graph: parts[s.path] for s in sources} | {INFERRED_GRAPH: inferred}
     manifest = {
