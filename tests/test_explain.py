@@ -4,11 +4,15 @@ premises; asserted triples cite their graph and passage; non-entailed triples ar
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from click.testing import CliRunner
 
 from kg import explain as explain_module
+from kg import rules as explain_rules
+from kg.cli import cli
 from kg.errors import QueryTimeout
 from kg.explain import NotEntailed, Proof, explain
 from kg.namespaces import INFERRED_GRAPH, expand_curie, graph_iri, shorten
@@ -18,7 +22,8 @@ from conftest import write_ontology
 
 PKG = "@prefix pkg: <https://w3id.org/pharma-kg/id/> .\n@prefix dcterms: <http://purl.org/dc/terms/> .\n"
 VOCAB = """\
-pkg:hasPart owl:inverseOf pkg:partOf .
+pkg:hasPart owl:inverseOf pkg:partOf ; skos:prefLabel "has part" .
+pkg:partOf skos:prefLabel "part of" .
 pkg:knows a owl:SymmetricProperty .
 pkg:before a owl:TransitiveProperty .
 pkg:immediatelyBefore rdfs:subPropertyOf pkg:before .
@@ -55,6 +60,9 @@ pkg:globex a pkg:Org .
 pkg:initech a pkg:Both .
 pkg:x1 owl:sameAs pkg:x2 .
 pkg:x2 owl:sameAs pkg:x3 .
+pkg:r2 pkg:hasTask pkg:u1 , pkg:u2 .
+pkg:u1 pkg:inStage pkg:s9 .
+pkg:u2 pkg:inStage pkg:s9 .
 """
 CHAIN, INTERSECTION = "owl:propertyChainAxiom", "owl:intersectionOf"
 HAS_VALUE_MAKER = {"_ owl:hasValue pkg:Maker", "_ owl:onProperty pkg:playsRole"}
@@ -305,6 +313,107 @@ def test_time_budget_is_checked_between_proof_steps(mini, monkeypatch):
     assert explain(mini, *goal, timeout_s=1000).proof.rule == "prp-trp"
 
 
+# --- every derivation, bounded ---
+
+CHAIN_VIA = {
+    "u1": {f"pkg:activeIn {CHAIN} _", "pkg:r2 pkg:hasTask pkg:u1", "pkg:u1 pkg:inStage pkg:s9"},
+    "u2": {f"pkg:activeIn {CHAIN} _", "pkg:r2 pkg:hasTask pkg:u2", "pkg:u2 pkg:inStage pkg:s9"},
+}
+
+
+def test_every_distinct_derivation_is_returned_first_one_first(mini):
+    explanation = explain(mini, *_fact("pkg:r2 pkg:activeIn pkg:s9"))
+    assert explanation.count == 2 and explanation.more == 0
+    assert [d.rule for d in explanation.derivations] == ["prp-spo2", "prp-spo2"]
+    assert [_leaves(d) for d in explanation.derivations] == [CHAIN_VIA["u1"], CHAIN_VIA["u2"]]
+    assert explanation.proof == explanation.derivations[0]
+
+
+def test_derivations_by_different_rules_are_all_returned(mini):
+    # s9 is a Period as a Stage (cax-sco) and by the inherited range of inStage, once per task (prp-rng)
+    explanation = explain(mini, *_fact("pkg:s9 rdf:type pkg:Period"))
+    assert [d.rule for d in explanation.derivations] == ["prp-rng", "prp-rng", "cax-sco"]
+    assert explanation.count == 3
+    for derivation in explanation.derivations:
+        assert _leaves(derivation) and all(_down_to_asserted(derivation))
+
+
+def test_at_most_max_derivations_with_a_count_of_the_rest(mini):
+    goal = _fact("pkg:r2 pkg:activeIn pkg:s9")
+    explanation = explain(mini, *goal, max_derivations=1)
+    assert len(explanation.derivations) == 1 and explanation.count == 2 and explanation.more == 1
+    assert _leaves(explanation.derivations[0]) == CHAIN_VIA["u1"]
+    data = json.loads(json.dumps(explanation.to_dict()))
+    assert data["count"] == 2 and data["more"] == 1
+    assert data["derivations"] == [data["proof"]]
+    assert explanation.render_text().splitlines()[-1] == (
+        "1 more derivation not shown (2 in all): --max 2 shows them all"
+    )
+    assert explanation.render_text(ask="max={n}").splitlines()[-1].endswith(": max=2 shows them all")
+
+
+def test_all_derivations_are_rendered_one_after_another(mini):
+    lines = explain(mini, *_fact("pkg:r2 pkg:activeIn pkg:s9")).render_text().splitlines()
+    root = "pkg:r2 pkg:activeIn pkg:s9  [inferred, by prp-spo2]"
+    assert lines[0] == root
+    assert lines[4:7] == ["", "derivation 2 of 2:", root]
+    assert "  pkg:r2 pkg:hasTask pkg:u1  [asserted in data]" in lines[:4]
+    assert "  pkg:r2 pkg:hasTask pkg:u2  [asserted in data]" in lines[6:]
+    data = explain(mini, *_fact("pkg:r2 pkg:activeIn pkg:s9")).to_dict()
+    assert [len(d["premises"]) for d in data["derivations"]] == [3, 3] and data["more"] == 0
+
+
+def test_the_same_rule_application_is_one_derivation(mini, monkeypatch):
+    twice = (*explain_rules.RULES, explain_rules.RULES[1])  # property chains proposed twice
+    monkeypatch.setattr(explain_rules, "RULES", twice)
+    explanation = explain(mini, *_fact("pkg:r2 pkg:activeIn pkg:s9"))
+    assert explanation.count == 2 and [_leaves(d) for d in explanation.derivations] == list(
+        CHAIN_VIA.values()
+    )
+
+
+def test_counting_the_rest_is_within_the_time_budget(mini, monkeypatch):
+    # the first derivation alone fits in the budget; trying the second one is a further step
+    goal = _fact("pkg:r2 pkg:activeIn pkg:s9")
+    clock = _Ticking()
+    monkeypatch.setattr(explain_module, "time", clock)
+    explain(mini, *goal, timeout_s=1000)
+    reads = int(clock.now)  # 1 to set the deadline, then 1 per step
+    clock.now = 0
+    with pytest.raises(QueryTimeout):
+        explain(mini, *goal, timeout_s=reads - 1.5, max_derivations=1)
+    assert explain(mini, *goal, timeout_s=reads - 0.5, max_derivations=1).count == 2
+
+
+def test_json_terms_carry_curie_and_label_like_paths_and_neighbours(mini):
+    data = explain(mini, *_fact("pkg:b pkg:partOf pkg:a")).to_dict()["proof"]
+    assert data["predicate"] == {
+        "type": "uri",
+        "value": expand_curie("pkg:partOf"),
+        "curie": "pkg:partOf",
+        "label": "part of",
+    }
+    schema = data["premises"][0]  # pkg:hasPart owl:inverseOf pkg:partOf: CURIEs in the text, labels in JSON
+    assert schema["subject"]["label"] == "has part" and schema["object"]["label"] == "part of"
+    assert (
+        explain(mini, *_fact("pkg:b pkg:partOf pkg:a"))
+        .render_text()
+        .splitlines()[1]
+        .startswith("  pkg:hasPart owl:inverseOf pkg:partOf  [asserted in vocab]")
+    )
+
+
+def _down_to_asserted(proof: Proof, above: frozenset = frozenset()) -> list[bool]:
+    """One flag per leaf: asserted, and no fact on the way from the root to it is repeated."""
+    if proof.fact in above:
+        return [False]
+    if proof.status == "asserted":
+        return [True]
+    if not proof.premises:
+        return [False]
+    return [ok for p in proof.premises for ok in _down_to_asserted(p, above | {proof.fact})]
+
+
 # --- the real domain graph ---
 
 
@@ -329,3 +438,56 @@ def test_every_inferred_triple_of_the_domain_graph_has_a_derivation(store):
     for quad in store.quads(None, None, None, [store.inferred_graph]):
         proof = explain(store, quad.subject, quad.predicate, quad.object).proof
         assert proof.rule is not None, proof.text
+
+
+def test_cro_active_in_phase_three_by_both_responsibilities(store):
+    explanation = explain(store, "pkg:CRO", "pkg:activeInStage", "pkg:PhaseIIIStage")
+    assert explanation.count == 2
+    via = [
+        {" ".join(_show(t) for t in p.fact) for p in d.premises if p.fact[0] == _fact("pkg:CRO")[0]}
+        for d in explanation.derivations
+    ]
+    assert via == [
+        {"pkg:CRO pkg:hasResponsibility pkg:ClinicalTrials"},
+        {"pkg:CRO pkg:hasResponsibility pkg:DataManagement"},
+    ]
+    predicate = explanation.to_dict()["proof"]["predicate"]
+    assert predicate["curie"] == "pkg:activeInStage" and predicate["label"] == "active in stage"
+
+
+def test_every_derivation_of_the_domain_graph_is_well_founded(store):
+    """Each derivation of each inferred triple goes down to asserted triples, and no fact is used to
+    derive itself (a remembered sub-proof is reused only where it does not cite a fact above it)."""
+    for quad in store.quads(None, None, None, [store.inferred_graph]):
+        explanation = explain(store, quad.subject, quad.predicate, quad.object, max_derivations=1000)
+        assert explanation.count == len(explanation.derivations) >= 1
+        for derivation in explanation.derivations:
+            assert all(_down_to_asserted(derivation)), derivation.text
+
+
+def test_cli_prints_every_derivation_and_at_most_max(store, cache_dir):
+    def kg(*args: str) -> str:
+        done = CliRunner().invoke(cli, ["--cache-dir", str(cache_dir), "explain", *args])
+        assert done.exit_code == 0, done.output
+        return done.output
+
+    goal = ("CRO", "activeInStage", "pkg:PhaseIIIStage")
+    both = kg(*goal)
+    assert "derivation 2 of 2:" in both and "Data Management" in both and "Clinical Trials" in both
+    one = kg(*goal, "--max", "1").splitlines()
+    assert "Data Management" not in "\n".join(one)
+    assert one[-1] == "1 more derivation not shown (2 in all): --max 2 shows them all"
+    as_json = json.loads(kg(*goal, "--max", "1", "--json"))
+    core = explain(store, *goal, max_derivations=1).to_dict()
+    assert stable(as_json) == stable(json.loads(json.dumps(core))) and as_json["more"] == 1
+
+
+def stable(data: Any) -> Any:
+    """JSON without blank node identifiers, which each load of the store draws afresh."""
+    if isinstance(data, list):
+        return [stable(item) for item in data]
+    if isinstance(data, dict):
+        if data.get("type") == "bnode":
+            return {k: v for k, v in data.items() if k != "value"}
+        return {k: stable(v) for k, v in data.items()}
+    return data

@@ -7,8 +7,10 @@ import json
 
 import pyoxigraph as ox
 import pytest
+from click.testing import CliRunner
 
 from kg import traverse
+from kg.cli import cli
 from kg.errors import UnknownResource
 from kg.namespaces import expand_curie, shorten
 from kg.resolve import label
@@ -21,6 +23,7 @@ PKG = "@prefix pkg: <https://w3id.org/pharma-kg/id/> .\n@prefix dcterms: <http:/
 VOCAB = """\
 pkg:hasStep owl:inverseOf pkg:stepOf .
 pkg:reaches owl:propertyChainAxiom ( pkg:hasStep pkg:next ) .
+pkg:partners a owl:SymmetricProperty .
 """
 DATA = """\
 pkg:A skos:prefLabel "A" ; pkg:hasStep pkg:B ; dcterms:source pkg:Passage ; a pkg:Thing .
@@ -28,6 +31,8 @@ pkg:B skos:prefLabel "B" ; pkg:next pkg:C ; pkg:note "a literal is never walked"
 pkg:C pkg:next pkg:E .
 pkg:D pkg:next pkg:C ; dcterms:source pkg:Passage .
 pkg:E a pkg:Thing .
+pkg:F pkg:supplies pkg:G ; pkg:partners pkg:G .
+pkg:G pkg:buysFrom pkg:F ; pkg:ships pkg:K ; pkg:delivers pkg:K .
 """
 
 
@@ -118,6 +123,47 @@ def test_type_edge_is_walked_when_it_reaches_the_target_class(mini):
                 ("pkg:E", "rdf:type", "pkg:Thing", "forward", False),
             ],
         ),
+    ]
+
+
+def test_each_predicate_between_two_nodes_is_its_own_path(mini):
+    # F-G: supplies, partners (asserted one way, inferred back: one edge) and buysFrom (stated backwards)
+    found = paths(mini, "pkg:F", "pkg:G")
+    assert [_shape(p)[1] for p in found] == [
+        [("pkg:F", "pkg:partners", "pkg:G", "forward", False)],
+        [("pkg:F", "pkg:supplies", "pkg:G", "forward", False)],
+        [("pkg:G", "pkg:buysFrom", "pkg:F", "backward", False)],
+    ]
+    directed = paths(mini, "pkg:F", "pkg:G", undirected=False)
+    assert [_shape(p)[1][0][1] for p in directed] == ["pkg:partners", "pkg:supplies"]
+    back = paths(mini, "pkg:G", "pkg:F", undirected=False)  # only the inferred partners and buysFrom
+    assert [_shape(p)[1] for p in back] == [
+        [("pkg:G", "pkg:buysFrom", "pkg:F", "forward", False)],
+        [("pkg:G", "pkg:partners", "pkg:F", "forward", True)],
+    ]
+
+
+def test_parallel_edges_on_every_hop_multiply_and_the_limit_still_holds(mini):
+    found = paths(mini, "pkg:F", "pkg:K")
+    hops = [tuple(e[1] for e in _shape(p)[1]) for p in found]
+    assert hops == [
+        (first, second)
+        for first in ("pkg:partners", "pkg:supplies", "pkg:buysFrom")
+        for second in ("pkg:delivers", "pkg:ships")
+    ]
+    assert all(_shape(p)[0] == ["pkg:F", "pkg:G", "pkg:K"] for p in found) and found.stopped is None
+    limited = paths(mini, "pkg:F", "pkg:K", limit=4)
+    assert [tuple(e[1] for e in _shape(p)[1]) for p in limited] == hops[:4]
+    assert limited.complete and limited.stopped == "limit of 4 paths reached"
+
+
+def test_an_inverse_or_symmetric_copy_is_not_a_parallel_edge(mini):
+    # hasStep and its inferred inverse stepOf state one fact: one path from A to B, not two
+    assert [_shape(p)[1] for p in paths(mini, "pkg:A", "pkg:B", max_depth=1)] == [
+        [("pkg:A", "pkg:hasStep", "pkg:B", "forward", False)]
+    ]
+    assert [_shape(p)[1] for p in paths(mini, "pkg:G", "pkg:F", max_depth=1)][1] == [
+        ("pkg:F", "pkg:partners", "pkg:G", "backward", False)
     ]
 
 
@@ -281,3 +327,35 @@ def test_cro_to_phase_three(store):
         ],
     )
     assert all(not e.inferred for p in asserted for e in p.edges)
+
+
+def test_cro_to_cmo_by_collaboration_and_by_hand_over(store):
+    found = paths(store, "pkg:CRO", "pkg:CMO", max_depth=1)
+    assert [_shape(p)[1] for p in found] == [
+        [("pkg:CMO", "pkg:collaboratesWith", "pkg:CRO", "backward", False)],
+        [("pkg:CRO", "pkg:handsOverTo", "pkg:CMO", "forward", True)],
+    ]
+    assert {
+        (e.predicate.value, e.direction) for e in neighbours(store, "pkg:CRO") if e.object_label == "CMO"
+    } >= {
+        (expand_curie("pkg:collaboratesWith"), "out"),
+        (expand_curie("pkg:handsOverTo"), "out"),
+    }
+
+
+def test_cli_says_how_to_search_deeper_when_there_is_no_path(cache_dir, store):
+    def kg(*args: str) -> str:
+        done = CliRunner().invoke(cli, ["--cache-dir", str(cache_dir), "paths", *args])
+        assert done.exit_code == 0, done.output
+        return done.output
+
+    assert kg("CRO", "pkg:PostMarketStage", "--max-depth", "1").splitlines() == [
+        "no path of length <= 1 between 'CRO' and 'pkg:PostMarketStage'",
+        "search deeper with --max-depth 2 (now 1; at most 8)",
+    ]
+    deepest = kg("pkg:PostMarketStage", "CRO", "--directed", "--max-depth", "8").splitlines()
+    assert (
+        deepest[1]
+        == "--max-depth 8 is the deepest search; without --directed, edges are also walked backwards"
+    )
+    assert "search deeper" not in kg("CRO", "pkg:PhaseIStage", "--max-depth", "1")

@@ -515,11 +515,35 @@ def test_paths_between_the_two_roles_show_the_collaboration(kg_server: Client) -
     hand_over = get_json(
         kg_server, "/api/paths", {"from": "pkg:CRO", "to": "pkg:CMO", "max_depth": "1", "directed": "true"}
     )
-    assert {e[1] for p in hand_over["paths"] for e in _edges(p)} <= {
-        "pkg:collaboratesWith",
-        "pkg:handsOverTo",
-    }
-    assert hand_over["paths"], "the CRO hands over to the CMO (inferred through the hand-over chain)"
+    # two predicates between the same two nodes are two paths; the CRO hands over to the CMO (inferred)
+    assert [_edges(p) for p in hand_over["paths"]] == [
+        [("pkg:CRO", "pkg:collaboratesWith", "pkg:CMO", "forward", True)],
+        [("pkg:CRO", "pkg:handsOverTo", "pkg:CMO", "forward", True)],
+    ]
+
+
+def test_parallel_edges_are_separate_paths_as_in_the_cli(kg_server: Client, cache_dir) -> None:
+    answer = get_json(kg_server, "/api/paths", {"from": "CRO", "to": "CMO", "max_depth": "1"})
+    assert [_edges(p) for p in answer["paths"]] == [
+        [("pkg:CMO", "pkg:collaboratesWith", "pkg:CRO", "backward", False)],
+        [("pkg:CRO", "pkg:handsOverTo", "pkg:CMO", "forward", True)],
+    ]
+    cli_json = json.loads(_kg(cache_dir, "paths", "CRO", "CMO", "--max-depth", "1", "--json"))
+    assert cli_json["paths"] == answer["paths"]
+    assert get_json(kg_server, "/api/paths", {"from": "CRO", "to": "CMO", "limit": "1"})["paths"] == [
+        answer["paths"][0]
+    ]
+
+
+def _kg(cache_dir, *args: str) -> str:
+    """`kg --cache-dir CACHE ARGS…` in this process, over the build the server uses."""
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    done = CliRunner().invoke(cli, ["--cache-dir", str(cache_dir), *args])
+    assert done.exit_code == 0, done.output
+    return done.output
 
 
 def test_depth_cap_and_limits_are_clear(kg_server: Client) -> None:
@@ -621,7 +645,7 @@ def test_explain_each_axiom_type_down_to_asserted_premises(kg_server: Client, st
     assert proof["rule"] == rule
     assert below <= _rules(proof)
     _down_to_asserted(proof)
-    assert answer["text"] == explain(store, s, p, o).render_text()
+    assert answer["text"] == explain(store, s, p, o).render_text(ask="max={n}")
 
 
 def test_explain_property_chain_shows_its_premises(kg_server: Client) -> None:
@@ -633,6 +657,92 @@ def test_explain_property_chain_shows_its_premises(kg_server: Client) -> None:
     ]
     assert (PKG + "CRO", "pkg:hasResponsibility", PKG + "ClinicalTrials") in premises
     assert (PKG + "ClinicalTrials", "pkg:performedInStage", PKG + "PhaseIIStage") in premises
+
+
+PHASE_III = {"s": "CRO", "p": "pkg:activeInStage", "o": "pkg:PhaseIIIStage"}
+
+
+def test_explain_returns_every_derivation_and_at_most_max(kg_server: Client) -> None:
+    answer = get_json(kg_server, "/api/explain", PHASE_III)
+    assert answer["max"] == 10 and answer["more"] == 0 and answer["count"] == len(answer["derivations"])
+    via = [
+        next(
+            x["object"]["curie"] for x in d["premises"] if x["predicate"]["curie"] == "pkg:hasResponsibility"
+        )
+        for d in answer["derivations"]
+    ]
+    assert via[:2] == ["pkg:ClinicalTrials", "pkg:DataManagement"]  # both responsibilities, in this order
+    assert answer["proof"] == answer["derivations"][0]
+    for derivation in answer["derivations"]:
+        _down_to_asserted(derivation)
+    one = get_json(kg_server, "/api/explain", {**PHASE_III, "max": "1"})
+    assert one["derivations"] == answer["derivations"][:1] and one["count"] == answer["count"]
+    assert one["more"] == answer["count"] - 1 >= 1
+    count = answer["count"]
+    assert one["text"].splitlines()[-1].endswith(f"({count} in all): max={count} shows them all")
+    for wrong in ("0", "101", "all"):
+        error = get_json(kg_server, "/api/explain", {**PHASE_III, "max": wrong}, status=400)
+        assert "'max'" in error["message"] and "from 1 to 100" in error["message"]
+
+
+def test_openapi_documents_max_and_every_field_of_an_explanation(kg_server: Client) -> None:
+    document = get_json(kg_server, "/api/openapi.json")
+    [param] = [p for p in document["paths"]["/api/explain"]["get"]["parameters"] if p["name"] == "max"]
+    assert param["schema"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}
+    schema = document["components"]["schemas"]["Explanation"]
+    answer = get_json(kg_server, "/api/explain", PHASE_III)
+    assert set(schema["required"]) == set(schema["properties"]) == set(answer)
+    assert schema["properties"]["derivations"]["items"] == {"$ref": "#/components/schemas/Proof"}
+
+
+def test_explain_gives_the_cli_derivations_in_the_same_order(kg_server: Client, cache_dir) -> None:
+    for limit in ("1", "10"):
+        answer = get_json(kg_server, "/api/explain", {**PHASE_III, "max": limit})
+        printed = json.loads(
+            _kg(
+                cache_dir,
+                "explain",
+                "CRO",
+                "pkg:activeInStage",
+                "pkg:PhaseIIIStage",
+                "--max",
+                limit,
+                "--json",
+            )
+        )
+        assert _stable(printed) == _stable({k: v for k, v in answer.items() if k not in ("text", "max")})
+
+
+def _stable(data: Any) -> Any:
+    """JSON without blank node identifiers, which each load of the store (each process) draws afresh."""
+    if isinstance(data, list):
+        return [_stable(item) for item in data]
+    if isinstance(data, dict):
+        if data.get("type") == "bnode":
+            return {k: v for k, v in data.items() if k != "value"}
+        return {k: _stable(v) for k, v in data.items()}
+    return data
+
+
+def test_a_predicate_reads_the_same_in_explain_paths_and_neighbours(kg_server: Client) -> None:
+    explained = get_json(kg_server, "/api/explain", PHASE_III)["proof"]
+    path = get_json(kg_server, "/api/paths", {"from": "CRO", "to": "pkg:PhaseIIIStage", "max_depth": "1"})
+    near = get_json(kg_server, "/api/neighbours", {"node": "CRO"})["edges"]
+    in_paths = path["paths"][0]["edges"][0]["predicate"]
+    in_neighbours = next(e["predicate"] for e in near if e["predicate"]["curie"] == "pkg:activeInStage")
+    assert (
+        explained["predicate"]
+        == in_paths
+        == in_neighbours
+        == {
+            "type": "uri",
+            "value": PKG + "activeInStage",
+            "curie": "pkg:activeInStage",
+            "label": "active in stage",
+        }
+    )
+    chain = explained["premises"][0]  # pkg:activeInStage owl:propertyChainAxiom (…): its subject too
+    assert chain["subject"] == in_paths and chain["predicate"]["curie"] == "owl:propertyChainAxiom"
 
 
 def test_explain_asserted_triple_quotes_its_source(kg_server: Client) -> None:

@@ -224,16 +224,22 @@ def neighbours(ctx: Context, name: str, infer: bool, as_json: bool) -> None:
 @cli.command()
 @click.argument("source")
 @click.argument("target")
-@click.option("--max-depth", type=click.IntRange(0, 8), default=4, show_default=True)
-@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option(
+    "--max-depth", type=click.IntRange(0, 8), default=4, show_default=True, help="Most edges in a path."
+)
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True, help="Most paths.")
 @click.option("--timeout", type=click.FloatRange(0.1, 120), default=5.0, show_default=True)
 @click.option("--directed", is_flag=True, help="Follow edges forwards only.")
 @_infer
 @_as_json
 @pass_ctx
 def paths(ctx, source, target, max_depth, limit, timeout, directed, infer, as_json) -> None:
-    """Shortest paths between two resources, as nodes and edges (IRI, CURIE or label)."""
+    """Shortest paths between two resources, as nodes and edges (IRI, CURIE or label).
+
+    Two different predicates between the same two nodes give two paths."""
     from .traverse import paths as find
+
+    deepest = 8  # the bound of --max-depth
 
     found = find(
         ctx.store,
@@ -250,6 +256,11 @@ def paths(ctx, source, target, max_depth, limit, timeout, directed, infer, as_js
         return
     if not found:
         click.echo(f"no path of length <= {max_depth} between {source!r} and {target!r}")
+        if found.complete and max_depth < deepest:
+            click.echo(f"search deeper with --max-depth {max_depth + 1} (now {max_depth}; at most {deepest})")
+        elif found.complete:
+            hint = "; without --directed, edges are also walked backwards" if directed else ""
+            click.echo(f"--max-depth {deepest} is the deepest search{hint}")
     for number, path in enumerate(found, 1):
         click.echo(f"{number}. ({path.length} step{'s' if path.length != 1 else ''}) {path.render_text()}")
     if found.stopped or not found.complete:
@@ -263,17 +274,26 @@ def paths(ctx, source, target, max_depth, limit, timeout, directed, infer, as_js
 @click.option(
     "--literal", is_flag=True, help='OBJECT is a literal: "text"@en, "1"^^<datatype> or plain text.'
 )
+@click.option(
+    "--max",
+    "max_derivations",
+    type=click.IntRange(1),
+    default=10,
+    show_default=True,
+    help="Show at most this many derivations (the rest are counted).",
+)
 @_as_json
 @pass_ctx
-def explain(ctx: Context, subject: str, predicate: str, obj: str, literal: bool, as_json: bool) -> None:
-    """Why a triple holds: asserted (with its source passage) or inferred (rule and premises)."""
+def explain(ctx: Context, subject, predicate, obj, literal, max_derivations, as_json) -> None:
+    """Why a triple holds: asserted (with its source passage) or inferred (every derivation: rule and
+    premises, down to asserted triples)."""
     from .explain import explain as why
 
     try:
         target = to_literal(obj) if literal else obj
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="OBJECT") from None
-    answer = why(ctx.store, subject, predicate, target)
+    answer = why(ctx.store, subject, predicate, target, max_derivations=max_derivations)
     if as_json:
         _echo_json(answer.to_dict())
     else:

@@ -9,19 +9,23 @@ path can end at a class: `rdf:type`, `rdfs:subClassOf` and `rdfs:subPropertyOf` 
 their object (the class or property) is the source or the target (Acme → pkg:ContractResearchOrganisation),
 never through a class in the middle ("A and E are both pkg:Thing" is not a path).
 
-Between two consecutive nodes of a path only the best edge is kept (asserted before inferred, forward
-before backward, then by predicate), so `hasResponsibility` and its inferred inverse do not double every
-path; distinct paths are distinct node sequences.
+Parallel edges: each fact linking two consecutive nodes of a path gives its own path, so CRO→CMO is one
+path by `collaboratesWith` and another by `handsOverTo`. A fact is counted once however it is stated:
+`a hasResponsibility b` and its inferred inverse `b isResponsibilityOf a`, or `a collaboratesWith b` and
+its symmetric copy, are one edge, shown by its best statement (asserted before inferred, forward before
+backward). Paths come shortest first; paths through the same nodes come together, their edges in that
+order (asserted, forward, then by predicate) on every hop.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import islice, pairwise, product
 from typing import Any
 
 import pyoxigraph as ox
@@ -47,6 +51,9 @@ _AT_ENDS_ONLY = frozenset(
     PREFIXES[p] + local for p, local in (("rdf", "type"), ("rdfs", "subClassOf"), ("rdfs", "subPropertyOf"))
 )
 _DIRECTION_ORDER = {"out": 0, "forward": 0, "in": 1, "backward": 1}
+_INVERSE = ox.NamedNode(PREFIXES["owl"] + "inverseOf")
+_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+_SYMMETRIC = ox.NamedNode(PREFIXES["owl"] + "SymmetricProperty")
 
 
 @dataclass(frozen=True)
@@ -205,7 +212,22 @@ class _Walker:
     graphs: tuple[str, ...]
     ends: frozenset[ox.NamedNode]
     undirected: bool
-    cache: dict[tuple[ox.NamedNode, bool], dict[ox.NamedNode, ox.Quad]] = field(default_factory=dict)
+    cache: dict[tuple[ox.NamedNode, bool], dict[ox.NamedNode, list[ox.Quad]]] = field(default_factory=dict)
+    canonical: dict[ox.NamedNode, ox.NamedNode] = field(default_factory=dict)
+    symmetric: frozenset[ox.NamedNode] = frozenset()
+
+    def __post_init__(self) -> None:
+        """Read the inverse pairs and the symmetric properties: what makes two statements one fact."""
+        for quad in self.store.quads(None, _INVERSE, None, self.graphs):
+            p, q = quad.subject, quad.object
+            if isinstance(p, ox.NamedNode) and isinstance(q, ox.NamedNode):
+                first = min(p, q, self.canonical.get(p, p), self.canonical.get(q, q), key=_value)
+                self.canonical[p] = self.canonical[q] = first
+        self.symmetric = frozenset(
+            q.subject
+            for q in self.store.quads(None, _TYPE, _SYMMETRIC, self.graphs)
+            if isinstance(q.subject, ox.NamedNode)
+        )
 
     def walkable(self, quad: ox.Quad) -> bool:
         s, p, o = quad.subject, quad.predicate.value, quad.object
@@ -215,11 +237,21 @@ class _Walker:
             return o in self.ends
         return p not in _BOOKKEEPING and not p.startswith(_SCHEMA_NAMESPACES)
 
-    def steps(self, node: ox.NamedNode, reverse: bool = False) -> dict[ox.NamedNode, ox.Quad]:
-        """Next node -> the best edge reaching it. `reverse` walks against the allowed direction."""
+    def fact(self, quad: ox.Quad) -> tuple[OxTerm, ox.NamedNode, OxTerm]:
+        """The fact a statement states: the same for its inverse (`owl:inverseOf`) and symmetric copies."""
+        s, p, o = quad.subject, quad.predicate, quad.object
+        if (first := self.canonical.get(p, p)) != p:
+            s, p, o = o, first, s
+        if p in self.symmetric and str(o) < str(s):
+            s, o = o, s
+        return s, p, o
+
+    def steps(self, node: ox.NamedNode, reverse: bool = False) -> dict[ox.NamedNode, list[ox.Quad]]:
+        """Next node -> one edge per fact reaching it, best first. `reverse` walks against the allowed
+        direction."""
         key = (node, reverse)
         if key not in self.cache:
-            best: dict[ox.NamedNode, tuple[tuple, ox.Quad]] = {}
+            best: dict[ox.NamedNode, dict[tuple, tuple[tuple, ox.Quad]]] = {}
             directions = (False, True) if self.undirected else (reverse,)
             for backward in directions:
                 pattern = (None, None, node) if backward else (node, None, None)
@@ -232,10 +264,27 @@ class _Walker:
                         backward != reverse,
                         shorten(quad.predicate.value),
                     )
-                    if other not in best or rank < best[other][0]:
-                        best[other] = (rank, quad)
-            self.cache[key] = {other: found[1] for other, found in sorted(best.items(), key=_by_value)}
+                    edges = best.setdefault(other, {})
+                    fact = self.fact(quad)
+                    if fact not in edges or rank < edges[fact][0]:
+                        edges[fact] = (rank, quad)
+            self.cache[key] = {
+                other: [quad for _, quad in sorted(edges.values(), key=_by_rank)]
+                for other, edges in sorted(best.items(), key=_by_value)
+            }
         return self.cache[key]
+
+    def variants(self, nodes: list[ox.NamedNode]) -> int:
+        """How many paths run through these nodes: the product of the parallel edges of each hop."""
+        return math.prod(len(self.steps(here)[there]) for here, there in pairwise(nodes))
+
+
+def _value(term: ox.NamedNode) -> str:
+    return term.value
+
+
+def _by_rank(item: tuple[tuple, ox.Quad]) -> tuple:
+    return item[0]
 
 
 def _by_value(item: tuple[ox.NamedNode, Any]) -> str:
@@ -267,23 +316,25 @@ def paths(
     distance = _distances(walker, target, max_depth, deadline)
     if distance is None:
         return Paths(complete=False, stopped=f"time budget of {timeout_s:g} s used up")
-    found: list[list[ox.NamedNode]] = []
+    found: list[list[ox.NamedNode]] = []  # node sequences; each gives `walker.variants` paths
+    count = 0
     queue: deque[list[ox.NamedNode]] = deque([[source]] if source in distance else [])
-    while queue and len(found) < limit:
+    while queue and count < limit:
         if time.monotonic() >= deadline:
-            return Paths(_paths(walker, found), False, f"time budget of {timeout_s:g} s used up")
+            return Paths(_paths(walker, found, limit), False, f"time budget of {timeout_s:g} s used up")
         prefix = queue.popleft()
         for nxt in walker.steps(prefix[-1]):
             if nxt in prefix or len(prefix) + distance.get(nxt, max_depth + 1) > max_depth:
                 continue
             if nxt == target:
                 found.append([*prefix, nxt])
-                if len(found) == limit:
+                count += walker.variants(found[-1])
+                if count >= limit:
                     break
             else:
                 queue.append([*prefix, nxt])
-    stopped = f"limit of {limit} paths reached" if len(found) == limit else None
-    return Paths(_paths(walker, found), True, stopped)
+    stopped = f"limit of {limit} paths reached" if count >= limit else None
+    return Paths(_paths(walker, found, limit), True, stopped)
 
 
 def _distances(
@@ -305,13 +356,20 @@ def _distances(
     return distance
 
 
-def _paths(walker: _Walker, found: list[list[ox.NamedNode]]) -> list[Path]:
+def _paths(walker: _Walker, found: list[list[ox.NamedNode]], limit: int) -> list[Path]:
+    """The first `limit` paths through the node sequences: one per choice of parallel edge on each hop."""
+    return list(islice((path for nodes in found for path in _variants(walker, nodes)), limit))
+
+
+def _variants(walker: _Walker, nodes: list[ox.NamedNode]) -> Iterator[Path]:
     store = walker.store
-    result = []
-    for nodes in found:
-        edges = []
-        for here, there in pairwise(nodes):
-            quad = walker.steps(here)[there]
-            edges.append(_edge(store, quad, "forward" if quad.subject == here else "backward"))
-        result.append(Path(nodes, [label(store, n) for n in nodes], edges))
-    return result
+    labels = [label(store, n) for n in nodes]
+    hops = [
+        [
+            _edge(store, quad, "forward" if quad.subject == here else "backward")
+            for quad in walker.steps(here)[there]
+        ]
+        for here, there in pairwise(nodes)
+    ]
+    for edges in product(*hops):
+        yield Path(nodes, labels, list(edges))

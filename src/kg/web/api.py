@@ -41,6 +41,7 @@ QUERY_OPTIONS = ("format", "output", "infer")
 MAX_DEPTH = (4, 1, 8)
 PATH_LIMIT = (10, 1, 100)
 NEIGHBOUR_LIMIT = (500, 1, 5000)
+EXPLAIN_MAX = (10, 1, 100)
 
 
 # --- reading parameters -------------------------------------------------------------------------
@@ -278,8 +279,9 @@ def paths() -> Response:
 
 @bp.get("/explain")
 def explain() -> Response:
-    """Why a triple holds: asserted (with its source passage) or an OWL 2 RL derivation; 404 if not."""
-    params = _params(("s", "p", "o", "literal"))
+    """Why a triple holds: asserted (with its source passage) or its OWL 2 RL derivations, the first
+    `max` of them and how many there are (as `kg explain --max`); 404 if not."""
+    params = _params(("s", "p", "o", "literal", "max"))
     s, p = (resolve_name(_required(params, name), name) for name in ("s", "p"))
     if _flag(params, "literal", False):  # `o` is a literal: "text"@en, "1"^^<datatype>, or plain text
         try:
@@ -288,8 +290,10 @@ def explain() -> Response:
             raise ParameterError(f"parameter 'o': {exc}") from None
     else:
         o = resolve_name(_required(params, "o"), "o")
-    explanation = explain_triple(state().store, s, p, o, timeout_s=_budget())  # QueryTimeout: 503
-    return _json({**explanation.to_dict(), "text": explanation.render_text()})
+    most = _integer(params, "max", EXPLAIN_MAX)
+    store = state().store
+    explanation = explain_triple(store, s, p, o, timeout_s=_budget(), max_derivations=most)  # or 503
+    return _json({**explanation.to_dict(), "max": most, "text": explanation.render_text(ask="max={n}")})
 
 
 def _budget() -> float:

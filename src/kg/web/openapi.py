@@ -168,7 +168,8 @@ def _paths() -> dict[str, Any]:
         "description": (
             "Walks domain links in either direction (schema and provenance links are not walked), "
             "breadth-first, shortest first, within the server's query time budget; `complete: false` "
-            "with `stopped` says why a search ended early."
+            "with `stopped` says why a search ended early. Two predicates between the same two nodes "
+            "give two paths; a fact and its `owl:inverseOf` or symmetric copy are one edge."
         ),
         "parameters": [
             _parameter("from", _NAME_SCHEMA, _NAME_HINT, required=True, example="pkg:CRO"),
@@ -195,10 +196,16 @@ def _explain() -> dict[str, Any]:
         'Read `o` as a literal (`"Quality Control"@en`, `"4"^^<xsd:integer>` or plain text), not a name.'
     )
     names.append(_parameter("literal", {"type": "boolean", "default": False}, literal))
+    names.append(_bounded("max", api.EXPLAIN_MAX, "Most derivations shown (as `kg explain --max`)"))
     return {
         "operationId": "explain",
         "tags": ["graph"],
-        "summary": "Why a triple holds: where it is asserted, or its OWL 2 RL derivation from asserted ones.",
+        "summary": "Why a triple holds: where it is asserted, or OWL 2 RL derivations from asserted ones.",
+        "description": (
+            "Every distinct derivation (a rule applied to premises; two differ in their rule or premises) "
+            "is found within the server's query time budget (503 when it runs out); the first `max` are "
+            "returned, each down to asserted triples, with `count` (all of them) and `more` (the rest)."
+        ),
         "parameters": names,
         "responses": {
             "200": _json_response("The explanation.", "Explanation"),
@@ -453,10 +460,21 @@ SCHEMAS: dict[str, Any] = {
     },
     "Explanation": {
         "type": "object",
-        "required": ["asserted", "proof", "passages", "text"],
+        "required": ["asserted", "proof", "derivations", "count", "more", "max", "passages", "text"],
         "properties": {
             "asserted": {"type": "boolean"},
-            "proof": _ref("Proof"),
+            "proof": {
+                **_ref("Proof"),
+                "description": "The first derivation (the assertion itself for an asserted triple).",
+            },
+            "derivations": {
+                "type": "array",
+                "items": _ref("Proof"),
+                "description": "The first `max` distinct derivations (none when no supported rule applies).",
+            },
+            "count": {"type": "integer", "minimum": 0, "description": "How many derivations there are."},
+            "more": {"type": "integer", "minimum": 0, "description": "Derivations beyond those shown."},
+            "max": {"type": "integer", "minimum": 1, "description": "The `max` asked for."},
             "passages": {
                 "type": "object",
                 "additionalProperties": {
