@@ -153,7 +153,7 @@ def _manifest_problem(manifest: Any, key: str) -> str | None:
 
 def _dataset_field_problem(dataset: dict) -> str | None:
     size, digest = dataset.get("bytes"), dataset.get("sha256")
-    if not _is(size, int) or size < 0:
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         return f"{MANIFEST} has no byte size for {DATASET}"
     if not isinstance(digest, str) or len(digest) != 64:
         return f"{MANIFEST} has no sha256 for {DATASET}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
@@ -42,11 +43,14 @@ def to_rdflib(term: OxTerm) -> rdflib.term.Node:
     raise TypeError(f"cannot convert {term!r}")
 
 
-def quads(graph: rdflib.Graph, name: str):
+def quads(graph: rdflib.Graph, name: str) -> Iterator[ox.Quad]:
     """The triples of an rdflib graph as pyoxigraph quads in the named graph `name`."""
     g = ox.NamedNode(name)
     for s, p, o in graph:
-        yield ox.Quad(to_ox(s), to_ox(p), to_ox(o), g)
+        subject, predicate = to_ox(s), to_ox(p)
+        if isinstance(subject, ox.Literal) or not isinstance(predicate, ox.NamedNode):
+            raise TypeError(f"not an RDF triple: {s!r} {p!r}")  # rdflib graphs allow generalised RDF
+        yield ox.Quad(subject, predicate, to_ox(o), g)
 
 
 def parse_term(ntriples: str) -> OxTerm:

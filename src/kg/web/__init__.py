@@ -88,7 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.config["MAX_CONTENT_LENGTH"] = settings["KG_MAX_BODY"]
     app.config["MAX_FORM_MEMORY_SIZE"] = settings["KG_MAX_BODY"]
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
     snapshot = build(settings["KG_ONTOLOGY"], tuple(settings["KG_DATA"]), settings["KG_CACHE_DIR"])
     store = OxigraphStore(snapshot)
     executor = Executor(
@@ -116,8 +116,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     errors.register(app)
     app.after_request(_cors(settings["KG_CORS_ORIGINS"]))
-    app.wsgi_app = ReplayMiddleware(app.wsgi_app, *_half_budget(settings))
-    app.wsgi_app = Limits.from_settings(app.wsgi_app, settings)
+    # the documented way to wrap a Flask app in WSGI middleware
+    app.wsgi_app = ReplayMiddleware(app.wsgi_app, *_half_budget(settings))  # type: ignore[method-assign]
+    app.wsgi_app = Limits.from_settings(app.wsgi_app, settings)  # type: ignore[method-assign]
     return app
 
 

@@ -63,13 +63,13 @@ class ResponseCache:
         return self._bytes
 
     def get(self, key: tuple) -> Any:
-        key = digest(key)
+        hashed = digest(key)
         with self._lock:
-            entry = self._entries.get(key)
+            entry = self._entries.get(hashed)
             if entry is None:
                 self.misses += 1
                 return None
-            self._entries.move_to_end(key)
+            self._entries.move_to_end(hashed)
             self.hits += 1
             return entry
 
@@ -77,12 +77,12 @@ class ResponseCache:
         size = self._cost(entry)
         if self.max_entries <= 0 or size > self.max_bytes // 4:
             return  # one huge answer must not flush everything else
-        key = digest(key)
+        hashed = digest(key)
         with self._lock:
-            old = self._entries.pop(key, None)
+            old = self._entries.pop(hashed, None)
             if old is not None:
                 self._bytes -= self._cost(old)
-            self._entries[key] = entry
+            self._entries[hashed] = entry
             self._bytes += size
             while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
                 _, dropped = self._entries.popitem(last=False)

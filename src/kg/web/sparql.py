@@ -45,7 +45,7 @@ def endpoint() -> Response:
                 override is None
                 and request.accept_mimetypes.best_match(["text/turtle", "text/html"]) == "text/html"
             ):
-                return redirect(url_for("console.page"), 303)  # a person: the query page
+                return redirect(url_for("console.page"), 303)  # type: ignore[return-value]  # a person
             return service.description(url_for("sparql.endpoint", _external=True), override)
         raise core.QueryError(
             "missing query: pass `query=` in the URL or a form body, or POST an application/sparql-query body"
@@ -62,12 +62,12 @@ def endpoint() -> Response:
         record_query(text, entry.form, "cached", 0.0, entry.rows, "", entry.truncated)
         return _replayable(text, entry, tag)
     shape = checked(text)
-    tag = etag(key) if shape.deterministic else None
-    if tag and request.if_none_match.contains_weak(tag):
+    if not shape.deterministic:
+        return uncacheable(evaluate(text, override, default, named, infer, cap, shape, arrived))
+    tag = etag(key)
+    if request.if_none_match.contains_weak(tag):
         return not_modified(tag)
     entry = evaluate(text, override, default, named, infer, cap, shape, arrived)
-    if tag is None:
-        return uncacheable(entry)
     s.cache.put(key, entry)
     return _replayable(text, entry, tag)
 
