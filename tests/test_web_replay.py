@@ -209,3 +209,16 @@ def _call(app) -> tuple[str, list[tuple[str, str]], bytes]:
 
     body = b"".join(app(environ, start_response))
     return started["status"], started["headers"], body
+
+
+@pytest.mark.parametrize("call", ["STRUUID()", "UUID()", "RAND()", "NOW()", "BNODE()"])
+def test_volatile_answers_are_never_cached_or_replayed(server, call):
+    """RAND, NOW, UUID, STRUUID and BNODE answer differently on every run: no ETag, no store, no replay.
+    Mutation: let web/sparql.py cache them like any other answer → the second answer repeats the first."""
+    text = f"SELECT ?x WHERE {{ BIND({call} AS ?x) }}"
+    first, second = server.query(text), server.query(text)
+    for reply in (first, second):
+        assert reply.status == 200
+        assert reply.headers.get("Cache-Control") == "no-store"
+        assert "ETag" not in reply.headers and "X-KG-Cache" not in reply.headers
+    assert first.body != second.body
