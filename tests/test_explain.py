@@ -491,3 +491,23 @@ def stable(data: Any) -> Any:
             return {k: v for k, v in data.items() if k != "value"}
         return {k: stable(v) for k, v in data.items()}
     return data
+
+
+def test_an_asserted_premise_cites_its_own_statement_not_its_subject(store) -> None:
+    """`CMO collaboratesWith CRO` comes from the collaboration section, although CMO itself is
+    introduced in the CMO section (per-statement provenance, graph:provenance).
+    Mutation: proof._sources ignores the records → it cites #cmo."""
+    from kg.explain import explain as explain_triple
+
+    result = explain_triple(store, "CMO", "collaboratesWith", "CRO")
+    assert result.proof.sources == ["https://w3id.org/pharma-kg/source/article#collaboration"]
+
+
+def test_walks_do_not_follow_statement_records(store) -> None:
+    """Records (blank nodes with rdf:subject/rdf:object) describe statements; they are not links."""
+    from kg.resolve import resolve
+    from kg.traverse import neighbours
+
+    edges = neighbours(store, resolve(store, "CMO"))
+    record_links = ("22-rdf-syntax-ns#subject", "22-rdf-syntax-ns#object")
+    assert not [e for e in edges if any(link in str(e) for link in record_links)]

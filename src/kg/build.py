@@ -32,7 +32,7 @@ import rdflib
 
 from . import reason
 from .errors import ValidationFailed
-from .namespaces import INFERRED_GRAPH, graph_iri
+from .namespaces import INFERRED_GRAPH, PROVENANCE_GRAPH
 from .snapshot import (
     BUILD_FORMAT,
     DATASET,
@@ -53,7 +53,6 @@ __all__ = ["CacheDamaged", "Snapshot", "build", "check", "load", "verify"]
 
 log = logging.getLogger(__name__)
 
-PROVENANCE_GRAPH = graph_iri("provenance")
 
 LIBRARIES = ("pharma-kg", "rdflib", "owlrl", "pyshacl", "pyoxigraph")
 

@@ -6,6 +6,7 @@ BASE = "https://w3id.org/pharma-kg/"
 PKG = BASE + "id/"
 GRAPH = BASE + "graph/"
 INFERRED_GRAPH = GRAPH + "inferred"
+PROVENANCE_GRAPH = GRAPH + "provenance"  # one record (rdf:Statement) per statement, with its source
 SOURCE = BASE + "source/"
 
 PREFIXES: dict[str, str] = {
@@ -24,6 +25,20 @@ PREFIXES: dict[str, str] = {
     "void": "http://rdfs.org/ns/void#",
     "sd": "http://www.w3.org/ns/sparql-service-description#",
     "ncit": "http://purl.obolibrary.org/obo/NCIT_",
+}
+
+#: Declared for every SPARQL query, in the CLI and over HTTP (a query's own PREFIX wins).
+QUERY_PREFIXES: dict[str, str] = {
+    name: PREFIXES[name]
+    for name in ("pkg", "rdf", "rdfs", "owl", "xsd", "skos", "dcterms", "prov", "org", "schema", "void", "sh")
+}
+
+#: Namespaces we do not declare for queries but can name when a query uses their usual prefix undeclared.
+KNOWN_NAMESPACES: dict[str, str] = {
+    **PREFIXES,
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "dcat": "http://www.w3.org/ns/dcat#",
 }
 
 #: Namespaces of the languages themselves; inferred triples about their terms are noise (see reason.py).

@@ -12,12 +12,15 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .namespaces import GRAPH, PREFIXES, shorten
+from .namespaces import GRAPH, PREFIXES, PROVENANCE_GRAPH, shorten
 from .resolve import label, term_dict
 from .rules import FIRST, HAS_VALUE, INTERSECTION, ON_PROPERTY, OWL, RDF, RDFS, TYPE, Fact, Facts
 from .terms import OxTerm
 
 SOURCE = ox.NamedNode(PREFIXES["dcterms"] + "source")
+RDF_SUBJECT, RDF_PREDICATE, RDF_OBJECT = (
+    ox.NamedNode(PREFIXES["rdf"] + n) for n in ("subject", "predicate", "object")
+)
 QUOTATION = ox.NamedNode(PREFIXES["pkg"] + "quotation")
 _SCHEMA_NAMESPACES = (RDF, RDFS, OWL)
 
@@ -165,16 +168,34 @@ def _label(kb: Facts, term: OxTerm) -> str:
 
 
 def _sources(kb: Facts, fact: Fact, graphs: list[str]) -> list[str]:
-    """The subject's `dcterms:source` in the graphs stating the fact, else those graphs' own source.
+    """The source the statement's own record cites (graph:provenance, docs/provenance.md); for data
+    without records, the subject's `dcterms:source` in the graphs stating it, else those graphs' own.
 
-    Provenance is per named graph: a domain-knowledge triple about an article resource must cite
-    the domain-knowledge source (FDA), not the article passage the subject comes from.
+    Per statement, not per subject: `CMO collaboratesWith CRO` cites the collaboration section even
+    though CMO itself comes from the CMO section.
     """
     store = kb.store
+    found = set(_record_sources(kb, fact))
+    if found:
+        return sorted(o.value for o in found if isinstance(o, ox.NamedNode))
     found = {q.object for q in store.quads(fact[0], SOURCE, None, graphs)}
     if not found:
         found = {q.object for g in graphs for q in store.quads(ox.NamedNode(g), SOURCE, None, graphs)}
     return sorted(o.value for o in found if isinstance(o, ox.NamedNode))
+
+
+def _record_sources(kb: Facts, fact: Fact) -> Iterator[OxTerm]:
+    subject, predicate, obj = fact
+    records = (PROVENANCE_GRAPH,)
+    if PROVENANCE_GRAPH not in kb.store.graphs():
+        return
+    for quad in kb.store.quads(None, RDF_SUBJECT, subject, records):
+        record = quad.subject
+        if next(kb.store.quads(record, RDF_PREDICATE, predicate, records), None) is None:
+            continue
+        if next(kb.store.quads(record, RDF_OBJECT, obj, records), None) is None:
+            continue
+        yield from (q.object for q in kb.store.quads(record, SOURCE, None, records))
 
 
 def passages(kb: Facts, proofs: Iterable[Proof]) -> dict[str, dict[str, str | None]]:

@@ -31,7 +31,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .errors import UnknownResource
-from .namespaces import PREFIXES, shorten
+from .namespaces import PREFIXES, PROVENANCE_GRAPH, shorten
 from .resolve import exists, label, resolve, term_dict
 from .store import Store
 from .terms import OxTerm
@@ -115,6 +115,12 @@ class Neighbours(list[Edge]):
         self.total = total
 
 
+def walkable(store: Store, infer: bool) -> tuple[str, ...]:
+    """The graphs a walk follows: what queries see, minus the statement records (graph:provenance),
+    which describe statements rather than link resources."""
+    return tuple(g for g in store.visible_graphs(infer) if g != PROVENANCE_GRAPH)
+
+
 def neighbours(
     store: Store, node: ox.NamedNode | str, infer: bool = True, limit: int | None = None
 ) -> Neighbours:
@@ -130,7 +136,7 @@ def neighbours(
     def counted() -> Iterator[tuple[tuple, str, ox.Quad]]:
         nonlocal total
         curies: dict[str, str] = {}
-        for direction, quad in _around(store, node, store.visible_graphs(infer)):
+        for direction, quad in _around(store, node, walkable(store, infer)):
             total += 1
             yield _order(store, curies, direction, quad), direction, quad
 
@@ -312,7 +318,7 @@ def paths(
     if source == target:
         return Paths([Path([source], [label(store, source)], [])])
     deadline = time.monotonic() + timeout_s
-    walker = _Walker(store, store.visible_graphs(infer), frozenset((source, target)), undirected)
+    walker = _Walker(store, walkable(store, infer), frozenset((source, target)), undirected)
     distance = _distances(walker, target, max_depth, deadline)
     if distance is None:
         return Paths(complete=False, stopped=f"time budget of {timeout_s:g} s used up")
