@@ -83,9 +83,3 @@ class QueryTimeout(KGError):
     """The query used up its time budget and was stopped."""
 
     status = 503
-
-
-class ResultTooLarge(KGError):
-    """The result exceeded a size limit that cannot be met by truncation."""
-
-    status = 413
