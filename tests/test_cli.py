@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,10 +16,14 @@ from conftest import write_ontology
 PKG = "https://w3id.org/pharma-kg/id/"
 
 
-def kg(*args: str, cache=None, check: bool = False) -> subprocess.CompletedProcess:
+def kg(*args: str, cache=None, check: bool = False, cwd=None) -> subprocess.CompletedProcess:
     env_args = [] if cache is None else ["--cache-dir", str(cache)]
     done = subprocess.run(
-        [sys.executable, "-m", "kg.cli", *env_args, *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "kg.cli", *env_args, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
     )
     assert "Traceback" not in done.stderr, done.stderr
     if check:
@@ -251,7 +256,9 @@ def test_serve_with_user_data_answers_over_http(tmp_path):
     """`kg --data F --cache-dir D serve` passes its options through to the server's worker processes."""
     import signal
     import time
+    import urllib.error
     import urllib.request
+    from urllib.parse import quote
 
     from web_fixtures import free_port
 
@@ -275,6 +282,16 @@ def test_serve_with_user_data_answers_over_http(tmp_path):
                 assert server.poll() is None, "kg serve exited"
                 time.sleep(0.2)
         assert "https://example.org/Acme" in body
+        # the well-known prefixes are declared over HTTP too; an unknown one is named in the 400
+        sparql = f"http://127.0.0.1:{port}/sparql?format=csv&query="
+        with urllib.request.urlopen(sparql + quote("SELECT ?l WHERE { pkg:CRO skos:prefLabel ?l }")) as reply:
+            assert reply.read().decode().splitlines() == ["l", "CRO"]
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(sparql + quote("SELECT ?n WHERE { ?s foaf:name ?n }"))
+        assert refused.value.code == 400
+        assert "unknown prefix `foaf:` — add `PREFIX foaf: <http://xmlns.com/foaf/0.1/>`" in (
+            refused.value.read().decode()
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(20)
@@ -290,3 +307,189 @@ def test_serve_on_a_taken_port_says_so(cache_dir):
         done = kg("serve", "--port", str(port), cache=cache_dir)
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+# --- issue 9: prefixes, error messages, relative paths, warnings, output details -------------------
+
+EVERY_PREFIX = {
+    "pkg": "https://w3id.org/pharma-kg/id/",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "org": "http://www.w3.org/ns/org#",
+    "schema": "https://schema.org/",
+    "void": "http://rdfs.org/ns/void#",
+    "sh": "http://www.w3.org/ns/shacl#",
+}
+
+
+def test_well_known_prefixes_are_declared_for_every_query(cache_dir):
+    projections = " ".join(f"({p}:x AS ?{p})" for p in EVERY_PREFIX)
+    done = kg("query", "--format", "json", f"SELECT {projections} WHERE {{}}", cache=cache_dir, check=True)
+    (row,) = json.loads(done.stdout)["results"]["bindings"]
+    assert {name: cell["value"] for name, cell in row.items()} == {
+        p: ns + "x" for p, ns in EVERY_PREFIX.items()
+    }
+    labels = kg("query", "--format", "csv", "SELECT ?l WHERE { pkg:CRO skos:prefLabel ?l }", cache=cache_dir)
+    assert labels.stdout.splitlines() == ["l", "CRO"] and labels.stderr == ""
+
+
+def test_a_querys_own_prefix_wins(cache_dir):
+    text = "PREFIX skos: <http://example.org/not-skos#> SELECT (skos:prefLabel AS ?p) WHERE {}"
+    done = kg("query", "--format", "csv", text, cache=cache_dir, check=True)
+    assert done.stdout.splitlines() == ["p", "http://example.org/not-skos#prefLabel"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "SELECT ?n WHERE { ?s foaf:name ?n }",
+            "malformed SPARQL at 1:22: unknown prefix `foaf:` — add `PREFIX foaf: <http://xmlns.com/foaf/0.1/>`",
+        ),
+        (
+            "SELECT ?s WHERE {\n  ?s a ex:Thing .\n}",
+            "malformed SPARQL at 2:8: unknown prefix `ex:` — add `PREFIX ex: <…>`",
+        ),
+        (
+            '# a comment with no:prefix\nSELECT ?s WHERE { ?s ?p "a:b", fn:f }',
+            "malformed SPARQL at 2:32: unknown prefix `fn:` — add `PREFIX fn: <…>`",
+        ),
+    ],
+)
+def test_an_undeclared_prefix_is_named_with_the_line_to_add(cache_dir, text, message):
+    done = kg("query", text, cache=cache_dir)
+    assert done.returncode == 1
+    assert done.stderr == f"error: {message}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("SELECT ?s WHERE { ?s ?p }", "malformed SPARQL at 1:26: expected one of LATERAL, SERVICE"),
+        ("SELECT * WHERE { ?s ?p 1e }", "malformed SPARQL at 1:28: unexpected input"),
+        # a prefix the query declares itself is not blamed for another mistake
+        (
+            "PREFIX ex: <http://example.org/>\nSELECT ?s WHERE { ex:s ex:p ex:o . ?s ?p }",
+            "malformed SPARQL at 2:43: expected one of LATERAL, SERVICE",
+        ),
+    ],
+)
+def test_other_syntax_errors_give_a_position_and_no_character_classes(cache_dir, text, message):
+    done = kg("query", text, cache=cache_dir)
+    assert done.returncode == 1 and done.stderr == f"error: {message}\n"
+
+
+def test_a_long_listing_of_expected_tokens_keeps_tokens_and_drops_unicode_ranges(cache_dir):
+    done = kg("query", "SELECT * { ?s a ?  }", cache=cache_dir)
+    assert done.stderr.startswith('error: malformed SPARQL at 1:20: expected one of "$", "\'", ')
+    assert done.stderr.endswith('"[", "\\"", "\\"\\"\\"", "_:", "false", "true", "|", OPTIONAL\n')
+    assert done.stderr.count("\n") == 1 and "..=" not in done.stderr and "u{" not in done.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the query guard (src/kg/sparql.py) refuses a text without a query form before Oxigraph, "
+    "with no position; its owner adds one",
+)
+def test_a_misspelt_query_form_gives_a_position(cache_dir):
+    done = kg("query", "SELEC ?s WHERE { ?s ?p ?o }", cache=cache_dir)
+    assert "1:1" in done.stderr
+
+
+def test_relative_data_and_ontology_paths_from_the_working_directory(tmp_path):
+    """`kg --data one.ttl build`, as the README writes it, from the folder holding one.ttl."""
+    (tmp_path / "acme.ttl").write_text(USER_ORG, encoding="utf-8")
+    built = kg("--data", "acme.ttl", "--cache-dir", "cache", "build", cwd=tmp_path, check=True)
+    assert "https://w3id.org/pharma-kg/graph/user/acme " in built.stdout
+    assert list((tmp_path / "cache").iterdir())  # the relative cache folder is under the working dir
+    write_ontology(tmp_path / "onto", {"data.ttl": "ex:a ex:b ex:c .\n"})
+    checked = kg("--ontology", "onto", "--data", "acme.ttl", "validate", cwd=tmp_path, check=True)
+    assert checked.stdout == "valid: 2 file(s) conform to the shapes\n"
+    missing = kg("--data", "nowhere.ttl", "build", cwd=tmp_path)
+    assert missing.returncode == 1
+    assert missing.stderr == f"error: {tmp_path / 'nowhere.ttl'}: no such file\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "suggestion"),
+    [
+        (
+            ("build", "--data", "x.ttl"),
+            "--data is an option of kg itself, not of `kg build`: "
+            "give it before the command, as in: kg --data x.ttl build",
+        ),
+        (
+            ("query", "--ontology=o", "ASK {}"),
+            "--ontology is an option of kg itself, not of `kg query`: "
+            "give it before the command, as in: kg --ontology=o query 'ASK {}'",
+        ),
+    ],
+)
+def test_a_global_option_after_the_command_says_where_it_goes(args, suggestion):
+    done = kg(*args)
+    assert done.returncode == 2
+    assert done.stderr == f"error: {suggestion}\n"
+
+
+def test_query_warns_about_our_iris_the_graph_does_not_hold(cache_dir):
+    text = "SELECT ?r WHERE { pkg:CMOO pkg:hasResponsibility ?r }"
+    done = kg("query", text, cache=cache_dir, check=True)
+    assert "0 row(s)" in done.stdout
+    assert done.stderr == "warning: pkg:CMOO does not occur in the graph; did you mean pkg:CMO?\n"
+    typo = "PREFIX pkg: <http://w3id.org/pharma-kg/id/> ASK { pkg:CMO pkg:hasResponsibility ?r }"
+    done = kg("query", typo, cache=cache_dir, check=True)
+    assert done.stderr.splitlines() == [
+        "warning: <http://w3id.org/pharma-kg/id/CMO> does not occur in the graph; did you mean pkg:CMO?",
+        "warning: <http://w3id.org/pharma-kg/id/hasResponsibility> does not occur in the graph; "
+        "did you mean pkg:hasResponsibility?",
+    ]
+    param = kg("query", "--name", "responsibilities", "--param", "role=pkg:CMX", cache=cache_dir, check=True)
+    assert param.stderr == "warning: pkg:CMX does not occur in the graph; did you mean pkg:CMO?\n"
+    fine = f"SELECT ?r WHERE {{ <{PKG}CMO> pkg:hasResponsibility ?r }} # pkg:Nothing in a comment"
+    assert kg("query", fine, cache=cache_dir, check=True).stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("fmt", "text"),
+    [
+        ("json", f"SELECT ?s WHERE {{ ?s a <{PKG}Role> }}"),
+        ("json", f"ASK {{ <{PKG}CRO> a <{PKG}Role> }}"),
+        ("xml", f"ASK {{ <{PKG}CRO> a <{PKG}Role> }}"),  # ended with one already: not two now
+        ("ntriples", f"CONSTRUCT WHERE {{ <{PKG}CRO> a ?c }}"),
+    ],
+)
+def test_machine_output_ends_with_a_newline(cache_dir, fmt, text):
+    done = kg("query", "--format", fmt, text, cache=cache_dir, check=True)
+    assert done.stdout.endswith("\n") and not done.stdout.endswith("\n\n")
+
+
+def test_a_table_that_cuts_values_says_how_to_see_them_whole(cache_dir):
+    args = ("query", "--name", "responsibilities", "--param", "role=pkg:CMO")
+    cut = kg(*args, cache=cache_dir, check=True).stdout.splitlines()
+    assert any(line.endswith("…") for line in cut)
+    assert cut[-2:] == [
+        "5 row(s)",
+        "(long values are cut with “…”: use --wide or --format csv to see them whole)",
+    ]
+    whole = kg(*args, "--wide", cache=cache_dir, check=True).stdout
+    assert "…" not in whole and "(long values" not in whole
+    assert "Manufacturing the active pharmaceutical ingredient (API) in" in whole
+    short = kg("query", f"SELECT ?s WHERE {{ ?s a <{PKG}Role> }}", cache=cache_dir, check=True).stdout
+    assert "(long values" not in short
+
+
+def test_export_help_shows_defaults_descriptions_and_every_format_name():
+    text = " ".join(kg("export", "--help", check=True).stdout.split())
+    assert "[default: turtle]" in text and "[default: all]" in text and "[default: void]" in text
+    assert "asserted: the source files' graphs; inferred: the reasoner's graph; all: both." in text
+    words = re.split(r"[\s,();.]+", text)
+    for name in ("xml", "pretty-xml", "n3", "json-ld", "nt", "ttl", "nquads", "trig"):
+        assert name in words, name
+    refused = re.split(r"[\s,();.]+", kg("export", "--format", "yaml").stderr)
+    for name in ("xml", "pretty-xml", "n3", "json-ld", "nt", "ttl", "nquads", "trig"):
+        assert name in refused, name

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import re
+import shlex
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -15,8 +18,9 @@ import pyoxigraph as ox
 from . import build as build_mod
 from .catalog import default_catalog
 from .errors import KGError
-from .formats import DATASET, GRAPH, RESULTS, lookup, write_boolean, write_graph, write_rows
-from .namespaces import shorten
+from .export import SELECTIONS
+from .formats import DATASET, GRAPH, RESULTS, format_names, lookup, write_boolean, write_graph, write_rows
+from .namespaces import BASE, QUERY_PREFIXES, shorten
 from .store import DatasetSpec, OxigraphStore, open_store
 from .table import render
 from .terms import literal as to_literal
@@ -26,7 +30,10 @@ class Context:
     """Options shared by every command; the store is opened on first use."""
 
     def __init__(self, ontology: Path | None, data: tuple[Path, ...], cache: Path | None) -> None:
-        self.ontology, self.data, self.cache = ontology, data, cache
+        # absolute: sources become file: IRIs (base IRIs for parsing), which a relative path cannot be
+        self.ontology = ontology.absolute() if ontology else None
+        self.data = tuple(p.absolute() for p in data)
+        self.cache = cache.absolute() if cache else None
         self._store: OxigraphStore | None = None
 
     @property
@@ -42,7 +49,13 @@ _path = click.Path(path_type=Path)
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--ontology", type=_path, help="Folder of *.ttl sources (default: the packaged ontology).")
-@click.option("--data", "data", multiple=True, type=_path, help="Extra Turtle data file (repeatable).")
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=_path,
+    help="Extra Turtle data file (repeatable), loaded into the named graph …/graph/user/<file stem>.",
+)
 @click.option("--cache-dir", type=_path, help="Build cache (default: $KG_CACHE_DIR or ~/.cache/pharma-kg).")
 @click.version_option(package_name="pharma-kg")
 @click.pass_context
@@ -85,19 +98,32 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
     return params
 
 
-@cli.command()
+_QUERY_HELP = f"""Run SPARQL given as TEXT, from --file, or a named query with --name and --param.
+
+These prefixes are declared for every query (a query's own PREFIX wins): {", ".join(QUERY_PREFIXES)}.
+A query naming IRIs of https://w3id.org/pharma-kg/ that the graph does not hold gets a warning on stderr.
+"""
+
+
+@cli.command(help=_QUERY_HELP)
 @click.argument("text", required=False)
 @click.option(
     "-f", "--file", "file", type=click.File("r", encoding="utf-8"), help="Read the query from a file."
 )
 @click.option("-n", "--name", help="Run a named query (see `kg queries`).")
 @click.option("-p", "--param", multiple=True, help="Named-query parameter key=value (repeatable).")
-@click.option("--format", "fmt", default="table", help="table (default) or any result/RDF format name.")
-@click.option("--infer/--no-infer", default=True, help="Include inferred triples (default) or not.")
+@click.option(
+    "--format",
+    "fmt",
+    default="table",
+    show_default=True,
+    help=f"table, a results format (SELECT, ASK) or an RDF format (CONSTRUCT, DESCRIBE): {format_names()}.",
+)
+@click.option("--wide", is_flag=True, help="Do not cut long values in the table.")
+@click.option("--infer/--no-infer", default=True, show_default=True, help="Include inferred triples or not.")
 @click.option("--max-rows", type=int, default=None, help="Stop after this many rows.")
 @pass_ctx
-def query(ctx, text, file, name, param, fmt, infer, max_rows) -> None:
-    """Run SPARQL given as TEXT, from --file, or a named query with --name and --param."""
+def query(ctx, text, file, name, param, fmt, wide, infer, max_rows) -> None:
     from . import sparql
 
     given = [x for x in (text, file, name) if x]
@@ -115,7 +141,77 @@ def query(ctx, text, file, name, param, fmt, infer, max_rows) -> None:
     if fmt != "table":
         lookup(fmt)  # an unknown format fails before the query runs
     outcome = sparql.run(ctx.store, text, DatasetSpec(infer=infer), substitutions, cap=max_rows)
-    _print_outcome(outcome, fmt)
+    _print_outcome(outcome, fmt, wide)
+    for warning in absent_iris(ctx.store, text, substitutions):
+        click.echo(f"warning: {warning}", err=True)
+
+
+def _our_iris(text: str, substitutions) -> list[str]:
+    """IRIs under our base (https://w3id.org/pharma-kg/, any scheme) that a query names: written whole
+    or as prefixed names (our default prefixes, or its own PREFIX lines), or bound as parameters."""
+    from .sparql import lex
+
+    tokens = list(lex(text, strict=False))
+    declared, skip = dict(QUERY_PREFIXES), set()
+    for i, (kind, value) in enumerate(tokens[:-2]):
+        following = [k for k, _ in tokens[i + 1 : i + 3]]
+        if kind == "word" and value.upper() == "PREFIX" and following == ["pname", "iri"]:
+            declared[tokens[i + 1][1].partition(":")[0]] = _unescape(tokens[i + 2][1][1:-1])
+            skip |= {i + 1, i + 2}
+    found = []
+    for i, (kind, value) in enumerate(tokens):
+        if i in skip:
+            continue
+        if kind == "iri":
+            found.append(_unescape(value[1:-1]))
+        elif kind == "pname":
+            prefix, _, local = value.partition(":")
+            if prefix in declared and local:
+                found.append(declared[prefix] + _unescape(local))
+    found += [term.value for term in (substitutions or {}).values() if isinstance(term, ox.NamedNode)]
+    ours = BASE.partition("://")[2]
+    return [iri for iri in dict.fromkeys(found) if iri.partition("://")[2].startswith(ours)]
+
+
+def _unescape(text: str) -> str:
+    """Undo \\uXXXX escapes (IRIs) and \\x local-name escapes (prefixed names)."""
+    text = re.sub(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})", lambda m: chr(int(m[1] or m[2], 16)), text)
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def absent_iris(store, text: str, substitutions=None) -> list[str]:
+    """A warning for each IRI under our base that the query names and the graph does not hold (as a
+    subject, predicate, object or graph name): a misspelt name or namespace otherwise gives 0 rows."""
+    missing = []
+    for iri in _our_iris(text, substitutions):
+        node = ox.NamedNode(iri)
+        if iri in store.graphs() or any(
+            next(store.quads(**{position: node}), None) is not None
+            for position in ("subject", "predicate", "obj")
+        ):
+            continue
+        missing.append(iri)
+    if not missing:
+        return []
+    known = {
+        term.value
+        for quad in store.quads()
+        for term in (quad.subject, quad.predicate, quad.object)
+        if isinstance(term, ox.NamedNode) and term.value.startswith(BASE)
+    } | set(store.graphs())
+    warnings = []
+    for iri in missing:
+        text = f"{_iri_text(iri)} does not occur in the graph"
+        close = difflib.get_close_matches(iri, known, n=1, cutoff=0.8)
+        if close:
+            text += f"; did you mean {_iri_text(close[0])}?"
+        warnings.append(text)
+    return warnings
+
+
+def _iri_text(iri: str) -> str:
+    shown = shorten(iri)
+    return shown if shown != iri else f"<{iri}>"
 
 
 def _term_text(term) -> str:
@@ -128,19 +224,48 @@ def _term_text(term) -> str:
     return str(term)
 
 
-def _print_outcome(outcome, fmt_name: str) -> None:
-    out = sys.stdout.buffer
+class _EndsLine:
+    """A binary stream that remembers whether what was written so far ends with a newline."""
+
+    def __init__(self, out) -> None:
+        self.out, self.ended = out, True
+
+    def write(self, chunk: bytes) -> int:
+        if chunk:
+            self.ended = bytes(chunk).endswith(b"\n")
+        return self.out.write(chunk)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+#: Table cells longer than this are cut with "…" unless --wide is given.
+TABLE_WIDTH = 60
+
+
+def _table(headers, rows, wide: bool, hint: str, max_width: int = TABLE_WIDTH) -> tuple[str, str]:
+    """`render`, and the note to print once under it when it cut values (else ""): how to see them."""
+    text = render(headers, rows, max_width=sys.maxsize if wide else max_width)
+    cut = not wide and any(len(" ".join(str(c).split())) > max_width for r in [headers, *rows] for c in r)
+    return text, (f"long values are cut with “…”: {hint} to see them whole" if cut else "")
+
+
+def _print_outcome(outcome, fmt_name: str, wide: bool = False) -> None:
+    out = _EndsLine(sys.stdout.buffer)
     if fmt_name == "table":
         if outcome.form == "ASK":
             click.echo("true" if outcome.boolean else "false")
         elif outcome.form == "SELECT":
             rows = [[_term_text(r[v]) for v in outcome.variables] for r in outcome.rows]
-            click.echo(render(outcome.variables, rows))
+            table, note = _table(outcome.variables, rows, wide, "use --wide or --format csv")
+            click.echo(table)
             click.echo(f"\n{len(rows)} row(s)" + (" (cut by --max-rows)" if outcome.truncated() else ""))
+            if note:
+                click.echo(f"({note})")
+            return
         else:
             write_graph(lookup("turtle"), outcome.triples, out)
-        return
-    if outcome.form in ("SELECT", "ASK"):
+    elif outcome.form in ("SELECT", "ASK"):
         fmt = lookup(fmt_name, (RESULTS,))
         if outcome.form == "ASK":
             out.write(write_boolean(fmt, outcome.boolean))
@@ -149,6 +274,8 @@ def _print_outcome(outcome, fmt_name: str) -> None:
                 out.write(chunk)
     else:
         write_graph(lookup(fmt_name, (GRAPH, DATASET)), outcome.triples, out)
+    if not out.ended:  # a terminal prompt after JSON should start on its own line
+        out.write(b"\n")
     out.flush()
 
 
@@ -331,8 +458,9 @@ def serve(ctx: Context, host, port, workers, timeout, max_rows, allow_service_ho
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-def queries(fmt: str) -> None:
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--wide", is_flag=True, help="Do not cut long values in the table.")
+def queries(fmt: str, wide: bool) -> None:
     """List the named queries with their summaries and parameters."""
     catalog = default_catalog()
     if fmt == "json":
@@ -351,19 +479,42 @@ def queries(fmt: str) -> None:
     for q in catalog:
         params = ", ".join(f"{p.name}:{p.type}" + (f"={p.default}" if p.default else "") for p in q.params)
         rows.append([q.name, params, q.summary])
-    click.echo(render(["name", "parameters", "summary"], rows, max_width=70))
+    table, note = _table(["name", "parameters", "summary"], rows, wide, "use --wide or --format json", 70)
+    click.echo(table)
+    if note:
+        click.echo(f"\n({note})")
 
 
 @cli.command()
 @click.option(
-    "--format", "fmt", default="turtle", help="RDF format (turtle, ntriples, jsonld, rdfxml, trig, nquads)."
+    "--format",
+    "fmt",
+    default="turtle",
+    show_default=True,
+    help=f"RDF format, by name or media type: {format_names((GRAPH, DATASET))}.",
 )
-@click.option("--graphs", type=click.Choice(["all", "asserted", "inferred"]), default="all")
+@click.option(
+    "--graphs",
+    type=click.Choice(SELECTIONS),
+    default="all",
+    show_default=True,
+    help="asserted: the source files' graphs; inferred: the reasoner's graph; all: both. "
+    "Graph formats merge the graphs; TriG and N-Quads keep them.",
+)
 @click.option("-o", "--output", type=_path, help="Write to this file (default: stdout).")
-@click.option("--void/--no-void", default=True, help="Append the VoID + provenance description.")
+@click.option(
+    "--void/--no-void",
+    default=True,
+    show_default=True,
+    help="Append a VoID + PROV description of what the file holds and how it was built.",
+)
 @pass_ctx
 def export(ctx: Context, fmt: str, graphs: str, output: Path | None, void: bool) -> None:
-    """Dump the graph in an RDF format, streamed, with a VoID description of the build."""
+    """Dump the graph in an RDF format, with a VoID description of the export and its build.
+
+    Turtle, TriG, RDF/XML and JSON-LD are grouped by subject and prefixed (JSON-LD with an @context);
+    N-Triples and N-Quads are streamed.
+    """
     from .export import export as dump
 
     chosen = lookup(fmt, (GRAPH, DATASET))
@@ -377,15 +528,48 @@ def export(ctx: Context, fmt: str, graphs: str, output: Path | None, void: bool)
 
 @contextmanager
 def _atomic(path: Path):
-    """Write to a temporary file beside `path` and rename it in place only when all went well."""
+    """Write to a temporary file beside `path` and rename it in place only when all went well.
+
+    The file gets the mode `open()` would give it: an existing file's, else 0666 minus the umask
+    (mkstemp's own 0600 would hide exports from everyone else).
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "wb") as out:
             yield out
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _misplaced_option(exc: click.exceptions.NoSuchOption, args: list[str]) -> str | None:
+    """For an option of `kg` itself given after a command (`kg build --data x`): where it goes."""
+    command = exc.ctx.info_name if exc.ctx is not None else None
+    option = next((o for o in cli.params if exc.option_name in o.opts), None)
+    if option is None or command is None or command == "kg" or command not in args:
+        return None
+    moved: list[str] = []
+    rest = list(args)
+    for i, arg in enumerate(rest):
+        if arg == exc.option_name or arg.startswith(exc.option_name + "="):
+            takes_value = not getattr(option, "is_flag", False) and "=" not in arg
+            moved = rest[i : i + 1 + (takes_value and i + 1 < len(rest))]
+            del rest[i : i + len(moved)]
+            break
+    at = rest.index(command)
+    suggestion = shlex.join(["kg", *rest[:at], *moved, *rest[at:]])
+    return (
+        f"{exc.option_name} is an option of kg itself, not of `kg {command}`: "
+        f"give it before the command, as in: {suggestion}"
+    )
 
 
 def main() -> None:
@@ -395,6 +579,13 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.exceptions.NoSuchOption as exc:
+        hint = _misplaced_option(exc, sys.argv[1:])
+        if hint is None:
+            exc.show()
+        else:
+            click.echo(f"error: {hint}", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

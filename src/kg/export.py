@@ -1,7 +1,11 @@
-"""Dump the graph (asserted, inferred or all) in any format, with a VoID + PROV description of the build.
+"""Dump the graph (asserted, inferred or all) in any format, with a VoID + PROV description of the file.
 
-The description says how many triples each graph holds, which input file (and its SHA-256) each asserted
-graph came from, and which libraries at which versions built it, so an export can be traced and rebuilt.
+The description says what the file holds: how many statements, which graphs (each with its size), which
+input file (and its SHA-256) each asserted graph came from, and which libraries at which versions built
+it, so an export can be traced and rebuilt. An export of some graphs describes those graphs only.
+
+Turtle, TriG, RDF/XML and JSON-LD are written for people (grouped by subject, prefixed, JSON-LD with an
+`@context`: see `formats.write_pretty`); N-Triples and N-Quads stream.
 """
 
 from __future__ import annotations
@@ -11,15 +15,21 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from .formats import DATASET, GRAPH, Format, write_graph
+from .formats import DATASET, GRAPH, Format, write_pretty
 from .namespaces import BASE, PREFIXES
 from .store import OxigraphStore
 
+#: What `--graphs` selects: every graph, the asserted graphs (the source files) or the inferred graph.
 SELECTIONS = ("all", "asserted", "inferred")
 DATASET_IRI = BASE + "dataset"
 BUILD_IRI = BASE + "build/"
 
 _RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+_TITLES = {
+    "all": "pharma-kg",
+    "asserted": "pharma-kg: asserted graphs",
+    "inferred": "pharma-kg: inferred graph",
+}
 
 
 def _n(prefix: str, local: str) -> ox.NamedNode:
@@ -31,6 +41,8 @@ def _int(value: int) -> ox.Literal:
 
 
 def selected_graphs(store: OxigraphStore, which: str) -> tuple[str, ...]:
+    if which not in SELECTIONS:
+        raise ValueError(f"unknown selection {which!r}; one of {', '.join(SELECTIONS)}")
     if which == "asserted":
         return store.asserted_graphs
     if which == "inferred":
@@ -38,15 +50,29 @@ def selected_graphs(store: OxigraphStore, which: str) -> tuple[str, ...]:
     return (*store.asserted_graphs, store.inferred_graph)
 
 
-def void_description(store: OxigraphStore) -> list[ox.Triple]:
-    """VoID counts per graph and PROV provenance of the build, as triples."""
+def dataset_iri(which: str) -> str:
+    """The IRI the VoID description gives the exported dataset: the whole one, or a part of it."""
+    return DATASET_IRI if which == "all" else f"{DATASET_IRI}/{which}"
+
+
+def void_description(
+    store: OxigraphStore, which: str = "all", statements: int | None = None
+) -> list[ox.Triple]:
+    """VoID counts and PROV provenance of the selected graphs, as triples.
+
+    `statements` is how many data statements the file holds (distinct triples in a graph format, quads
+    in a dataset format); by default the quads of the selected graphs.
+    """
+    graphs = selected_graphs(store, which)
+    if statements is None:
+        statements = sum(store.count(g) for g in graphs)
     manifest = store.manifest
-    dataset = ox.NamedNode(DATASET_IRI)
+    dataset = ox.NamedNode(dataset_iri(which))
     build = ox.NamedNode(BUILD_IRI + manifest["key"])
     triples = [
         ox.Triple(dataset, _RDF_TYPE, _n("void", "Dataset")),
-        ox.Triple(dataset, _n("dcterms", "title"), ox.Literal("pharma-kg", language="en")),
-        ox.Triple(dataset, _n("void", "triples"), _int(store.count())),
+        ox.Triple(dataset, _n("dcterms", "title"), ox.Literal(_TITLES[which], language="en")),
+        ox.Triple(dataset, _n("void", "triples"), _int(statements)),
         ox.Triple(dataset, _n("void", "uriSpace"), ox.Literal(PREFIXES["pkg"])),
         ox.Triple(dataset, _n("prov", "wasGeneratedBy"), build),
         ox.Triple(build, _RDF_TYPE, _n("prov", "Activity")),
@@ -60,7 +86,7 @@ def void_description(store: OxigraphStore) -> list[ox.Triple]:
     for name, version in sorted(manifest["versions"].items()):
         triples.append(ox.Triple(build, _n("prov", "used"), ox.Literal(f"{name} {version}")))
     inputs = {i["graph"]: i for i in manifest["inputs"]}
-    for graph in store.graphs():
+    for graph in graphs:
         node = ox.NamedNode(graph)
         triples += [
             ox.Triple(dataset, _n("void", "subset"), node),
@@ -79,25 +105,32 @@ def void_description(store: OxigraphStore) -> list[ox.Triple]:
 
 
 def statements(store: OxigraphStore, fmt: Format, which: str = "all", void: bool = True) -> Iterator:
-    """Quads for dataset formats (graphs kept); distinct triples for graph formats."""
+    """Quads for dataset formats (graphs kept); distinct triples for graph formats; then the VoID
+    description (in the default graph), which counts what came before it."""
     graphs = selected_graphs(store, which)
+    written = 0
     if fmt.kind == DATASET:
-        yield from store.quads(graphs=graphs)
-        if void:
-            yield from (ox.Quad(t.subject, t.predicate, t.object) for t in void_description(store))
-        return
-    seen: set[ox.Triple] = set()
-    for quad in store.quads(graphs=graphs):
-        triple = quad.triple
-        if triple not in seen:
-            seen.add(triple)
-            yield triple
+        for quad in store.quads(graphs=graphs):
+            written += 1
+            yield quad
+    else:
+        seen: set[ox.Triple] = set()
+        for quad in store.quads(graphs=graphs):
+            triple = quad.triple
+            if triple not in seen:
+                seen.add(triple)
+                written += 1
+                yield triple
     if void:
-        yield from void_description(store)
+        description = void_description(store, which, written)
+        if fmt.kind == DATASET:
+            yield from (ox.Quad(t.subject, t.predicate, t.object) for t in description)
+        else:
+            yield from description
 
 
 def export(store: OxigraphStore, out: BinaryIO, fmt: Format, which: str = "all", void: bool = True) -> None:
-    """Stream the selection to `out` in `fmt`."""
+    """Write the selection to `out` in `fmt` (line formats streamed, the others grouped for reading)."""
     if fmt.kind not in (GRAPH, DATASET):
         raise ValueError(f"{fmt.name} is not an RDF format")
-    write_graph(fmt, statements(store, fmt, which, void), out)
+    write_pretty(fmt, statements(store, fmt, which, void), out)

@@ -2,6 +2,11 @@
 
 CLI, HTTP and export all look formats up here. SELECT/ASK answers use the W3C SPARQL results formats
 (written here, streaming row by row); graphs and datasets are written by Oxigraph's serializers.
+rdflib's format names (`xml`, `pretty-xml`, `n3`, `json-ld`, `nt`, `nt11`, `ttl`, `nquads`, `trig`) are
+accepted too: `xml` and `json` name RDF/XML and JSON-LD where SPARQL results formats do not apply.
+
+`write_pretty` is for whole documents people read (exports): grouped by subject, prefixed, JSON-LD with
+an `@context`. `write_graph` streams in the order it is given (query answers, large dumps).
 """
 
 from __future__ import annotations
@@ -30,10 +35,13 @@ class Format:
     rdf: ox.RdfFormat | None = None
     #: other media types clients send for this format (only matched among formats of the same kind)
     also_accepts: tuple[str, ...] = ()
+    #: names that mean this format only where SPARQL results formats do not apply (RDF/XML is `xml`
+    #: to rdflib and SPARQLWrapper, where `xml` would otherwise be SPARQL XML results)
+    graph_names: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
-        return (self.name, self.extension, *self.aliases)
+        return tuple(dict.fromkeys((self.name, self.extension, *self.aliases)))
 
 
 FORMATS: tuple[Format, ...] = (
@@ -63,7 +71,7 @@ FORMATS: tuple[Format, ...] = (
         "ttl",
         GRAPH,
         "Turtle",
-        ("ttl",),
+        ("ttl", "n3"),  # Turtle is Notation3; rdflib writes `n3` much like Turtle
         ox.RdfFormat.TURTLE,
         ("application/x-turtle", "text/n3"),
     ),
@@ -73,7 +81,7 @@ FORMATS: tuple[Format, ...] = (
         "nt",
         GRAPH,
         "N-Triples",
-        ("nt", "n-triples"),
+        ("nt", "nt11", "n-triples"),
         ox.RdfFormat.N_TRIPLES,
         ("text/plain",),
     ),
@@ -86,6 +94,7 @@ FORMATS: tuple[Format, ...] = (
         ("json-ld",),
         ox.RdfFormat.JSON_LD,
         ("application/json",),
+        ("json",),
     ),
     Format(
         "rdfxml",
@@ -93,9 +102,10 @@ FORMATS: tuple[Format, ...] = (
         "rdf",
         GRAPH,
         "RDF_XML",
-        ("rdf", "rdf-xml", "owl"),
+        ("rdf", "rdf-xml", "pretty-xml", "owl"),
         ox.RdfFormat.RDF_XML,
         ("application/xml", "text/xml"),
+        ("xml",),
     ),
     Format(
         "trig", "application/trig", "trig", DATASET, "TriG", (), ox.RdfFormat.TRIG, ("application/x-trig",)
@@ -106,15 +116,34 @@ FORMATS: tuple[Format, ...] = (
 )
 BY_NAME: dict[str, Format] = {n: f for f in FORMATS for n in f.names}
 BY_MEDIA_TYPE: dict[str, Format] = {f.media_type: f for f in FORMATS}
+BY_GRAPH_NAME: dict[str, Format] = {n: f for f in FORMATS for n in f.graph_names}
+ALL_KINDS = (RESULTS, GRAPH, DATASET)
 
 
-def lookup(name: str, kinds: tuple[str, ...] = (RESULTS, GRAPH, DATASET)) -> Format:
+def lookup(name: str, kinds: tuple[str, ...] = ALL_KINDS) -> Format:
     """A format by name, alias, extension or media type; `UnknownFormat` lists what fits `kinds`."""
-    found = BY_NAME.get(name.lower()) or BY_MEDIA_TYPE.get(name.lower())
+    key = name.lower()
+    found = BY_NAME.get(key) or BY_MEDIA_TYPE.get(key)
+    if (found is None or found.kind not in kinds) and RESULTS not in kinds:
+        found = BY_GRAPH_NAME.get(key, found)
     if found is None or found.kind not in kinds:
-        supported = ", ".join(f"{f.name} ({f.media_type})" for f in FORMATS if f.kind in kinds)
-        raise UnknownFormat(f"unknown format {name!r}; supported here: {supported}")
+        raise UnknownFormat(f"unknown format {name!r}; supported here: {format_names(kinds, True)}")
     return found
+
+
+def format_names(kinds: tuple[str, ...] = ALL_KINDS, media_types: bool = False) -> str:
+    """Every format of `kinds` with the other names it answers to, for help texts and errors:
+    `turtle (ttl, n3), …`, or `turtle (ttl, n3, text/turtle), …` with `media_types`."""
+    listed = []
+    for f in FORMATS:
+        if f.kind not in kinds:
+            continue
+        media = [f.media_type] if media_types else []
+        others = ", ".join([*f.names[1:], *f.graph_names, *media])
+        if f.graph_names and RESULTS in kinds:  # here `xml` and `json` name results formats first
+            others = ", ".join([*f.names[1:], *media]) + f"; {' and '.join(f.graph_names)} for graphs"
+        listed.append(f"{f.name} ({others})" if others else f.name)
+    return ", ".join(listed)
 
 
 # --- SPARQL results writers -------------------------------------------------------------------
@@ -212,6 +241,83 @@ def write_boolean(fmt: Format, value: bool) -> bytes:
     if fmt.kind == RESULTS:
         return f"_askResult\n{word}\n".encode() if fmt.name == "csv" else f"?_askResult\n{word}\n".encode()
     raise UnknownFormat(f"{fmt.name} is not a SPARQL results format")
+
+
+_RDF_TYPE = PREFIXES["rdf"] + "type"
+_PLAIN = {PREFIXES["xsd"] + "string", PREFIXES["rdf"] + "langString"}
+
+
+def _order(statement) -> tuple:
+    """Graph (the default graph last), then subject (blank nodes last), rdf:type first, predicate, object."""
+    graph = getattr(statement, "graph_name", None)
+    s, p = statement.subject, statement.predicate
+    return (
+        isinstance(graph, ox.DefaultGraph),
+        str(graph or ""),
+        isinstance(s, ox.BlankNode),
+        str(s),
+        p.value != _RDF_TYPE,
+        str(p),
+        str(statement.object),
+    )
+
+
+def used_prefixes(statements: Iterable) -> dict[str, str]:
+    """Our prefixes whose namespace some IRI (or datatype) of `statements` falls in."""
+    iris = set()
+    for st in statements:
+        for term in (st.subject, st.predicate, st.object, getattr(st, "graph_name", None)):
+            if isinstance(term, ox.NamedNode):
+                iris.add(term.value)
+            elif isinstance(term, ox.Literal) and term.datatype.value not in _PLAIN:
+                iris.add(term.datatype.value)
+    return {p: ns for p, ns in PREFIXES.items() if any(iri.startswith(ns) for iri in iris)}
+
+
+def write_pretty(fmt: Format, statements: Iterable, out) -> None:
+    """A document people read: statements grouped by graph and subject (sorted), with the prefixes it uses.
+
+    Turtle, TriG and RDF/XML: Oxigraph's writers, which group consecutive statements about one subject
+    (`;` and `,`), fed sorted statements. JSON-LD: rdflib's serializer, compacted against the prefixes
+    as its `@context`, nodes sorted by `@id` (Oxigraph's JSON-LD writer has no context). N-Triples and
+    N-Quads are line formats with nothing to group: streamed as they come. Sorting holds the statements
+    in memory, which is fine for the graph sizes kg builds.
+    """
+    if fmt.rdf is None:
+        raise UnknownFormat(f"{fmt.name} is not an RDF graph format")
+    if fmt.rdf in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
+        ox.serialize(statements, out, fmt.rdf)
+        return
+    items = sorted(statements, key=_order)
+    prefixes = used_prefixes(items)
+    if fmt.rdf == ox.RdfFormat.JSON_LD:
+        out.write(_json_ld(items, prefixes))
+        return
+    ox.serialize(items, out, fmt.rdf, prefixes=prefixes)
+
+
+def _json_ld(triples: list, prefixes: dict[str, str]) -> bytes:
+    import rdflib  # only exports need it; query workers never import rdflib
+
+    def term(t):
+        if isinstance(t, ox.NamedNode):
+            return rdflib.URIRef(t.value)
+        if isinstance(t, ox.BlankNode):
+            return rdflib.BNode(t.value)
+        if t.language:
+            return rdflib.Literal(t.value, lang=t.language)
+        if t.datatype.value in _PLAIN:
+            return rdflib.Literal(t.value)
+        # normalize=False: the lexical form stays as written ("…Z" is not turned into "…+00:00")
+        return rdflib.Literal(t.value, datatype=rdflib.URIRef(t.datatype.value), normalize=False)
+
+    graph = rdflib.Graph()
+    for t in triples:
+        graph.add((term(t.subject), term(t.predicate), term(t.object)))
+    doc = json.loads(graph.serialize(format="json-ld", context=prefixes, auto_compact=True))
+    if isinstance(doc, dict) and isinstance(doc.get("@graph"), list):
+        doc["@graph"].sort(key=lambda node: (str(node.get("@id", "")).startswith("_:"), node.get("@id", "")))
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def write_graph(fmt: Format, statements: Iterable, out=None) -> bytes | None:

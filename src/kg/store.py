@@ -4,6 +4,9 @@
 than rdflib's pure-Python engine and parses queries far faster, so it is the hot path; rdflib stays the
 API for parsing, SHACL and owlrl at build time. Terms crossing the seam are pyoxigraph terms.
 
+Prefixes: every query may use the well-known prefixes of `namespaces.QUERY_PREFIXES` (pkg, rdf, rdfs,
+owl, xsd, skos, dcterms, prov, org, schema, void, sh) without declaring them; its own PREFIX wins.
+
 Dataset selection: by default a query sees the union of the asserted graphs and the inferred graph as
 its default graph (`infer=True`), or the asserted graphs only (`infer=False`). Explicit default graphs
 (`FROM`, `default-graph-uri`) replace that union; they must be graphs the store knows.
@@ -11,6 +14,7 @@ its default graph (`infer=True`), or the asserted graphs only (`infer=False`). E
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +23,7 @@ from typing import Protocol
 import pyoxigraph as ox
 
 from .errors import QueryError, UnknownGraph
+from .namespaces import KNOWN_NAMESPACES, QUERY_PREFIXES
 from .snapshot import Snapshot, load
 from .terms import OxTerm
 
@@ -111,11 +116,12 @@ class OxigraphStore:
         try:
             return self._store.query(
                 text,
+                prefixes=QUERY_PREFIXES,
                 substitutions={ox.Variable(k): v for k, v in (substitutions or {}).items()},
                 **dataset,
             )
         except SyntaxError as exc:
-            raise QueryError(f"malformed SPARQL: {exc.msg}") from None
+            raise QueryError(syntax_message(text, str(exc.msg))) from None
         except (OSError, ValueError, TypeError, RuntimeError) as exc:
             raise QueryError(f"query failed: {exc}") from None
 
@@ -123,6 +129,72 @@ class OxigraphStore:
         unknown = sorted(set(graphs) - set(self.graphs()))
         if unknown:
             raise UnknownGraph(unknown[0], self.graphs())
+
+
+_POSITION = re.compile(r"error at (\d+):(\d+): ")
+
+
+def syntax_message(text: str, detail: str) -> str:
+    """Oxigraph's parse error as one line a user can act on: `malformed SPARQL at line:column: …`.
+
+    A prefixed name whose prefix is neither declared by the query nor one of `QUERY_PREFIXES` is named,
+    with the PREFIX line to add (Oxigraph reports it as a list of Unicode ranges, or as something else
+    expected further on). Otherwise Oxigraph's reason is kept, without its character-class listings.
+    """
+    undeclared = undeclared_prefix(text)
+    if undeclared is not None:
+        prefix, line, column = undeclared
+        iri = KNOWN_NAMESPACES.get(prefix, "…")
+        where = f"malformed SPARQL at {line}:{column}"
+        return f"{where}: unknown prefix `{prefix}:` — add `PREFIX {prefix}: <{iri}>`"
+    match = _POSITION.match(detail)
+    where = f" at {match[1]}:{match[2]}" if match else ""
+    reason = detail[match.end() :] if match else detail
+    head, sep, listing = reason.partition("expected ")
+    if sep:  # keep the tokens and keywords; drop character classes such as ['A' ..= 'Z' | …] and [_]
+        items = listing.removeprefix("one of ").split(", ")  # a class never holds ", " (Oxigraph 0.5)
+        names = [item for item in items if item and not item.startswith("[")]
+        many = "one of " if len(names) > 1 else ""
+        reason = head + (f"expected {many}{', '.join(names)}" if names else "unexpected input")
+    return f"malformed SPARQL{where}: {' '.join(reason.split())}"
+
+
+def undeclared_prefix(text: str) -> tuple[str, int, int] | None:
+    """The first prefixed name whose prefix the query does not declare (and we do not declare for it),
+    as (prefix, line, column), both counted from 1; None when every prefix is declared."""
+    from .sparql import lex  # sparql imports this module
+
+    declared = set(QUERY_PREFIXES)
+    after_prefix = False
+    offset = 0
+    for kind, value in lex(text, strict=False):
+        offset = _skip_blank(text, offset)
+        start, offset = offset, offset + len(value)
+        if kind == "word":
+            after_prefix = value.upper() == "PREFIX"
+            continue
+        if kind == "pname":
+            prefix = value.partition(":")[0]
+            if after_prefix and value.endswith(":"):
+                declared.add(prefix)
+            elif prefix not in declared:
+                line = text.count("\n", 0, start) + 1
+                return prefix, line, start - (text.rfind("\n", 0, start) + 1) + 1
+        after_prefix = False
+    return None
+
+
+def _skip_blank(text: str, offset: int) -> int:
+    """Past the whitespace and comments at `offset` (the tokens `sparql.lex` leaves out)."""
+    while offset < len(text):
+        if text[offset] in " \t\r\n":
+            offset += 1
+        elif text[offset] == "#":
+            ends = [i for i in (text.find("\n", offset), text.find("\r", offset)) if i >= 0]
+            offset = min(ends) if ends else len(text)
+        else:
+            break
+    return offset
 
 
 def open_store(
