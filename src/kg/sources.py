@@ -72,12 +72,14 @@ def parse_turtle(path: Path) -> rdflib.Graph:
         raise SourceError(f"{path}: cannot read ({exc.strerror})") from None
     try:
         # pyoxigraph's parser is strict and reports line and column; rdflib's only the line.
-        for _ in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE, base_iri=path.as_uri()):
+        for _ in pyoxigraph.parse(
+            data, format=pyoxigraph.RdfFormat.TURTLE, base_iri=path.absolute().as_uri()
+        ):
             pass
     except SyntaxError as exc:
         line, col = exc.lineno or 0, exc.offset or 0
         reason = str(exc.msg).split(": ", 1)[-1] if ": " in str(exc.msg) else str(exc.msg)
         raise SourceError(f"{path}:{line}:{col}: malformed Turtle: {reason}") from None
     graph = rdflib.Graph()
-    graph.parse(data=data, format="turtle", publicID=path.as_uri())
+    graph.parse(data=data, format="turtle", publicID=path.absolute().as_uri())
     return graph

@@ -209,9 +209,31 @@ def _scan(text: str, allowed: frozenset[str], limits: Limits, strict: bool) -> Q
             f"this server accepts at most {limits.max_operators:,}"
         )
     if form is None:
-        raise QueryError("no query form found: expected SELECT, ASK, CONSTRUCT or DESCRIBE")
+        raise QueryError(_missing_form(text))
     shape.form = form
     return shape
+
+
+def _missing_form(text: str) -> str:
+    """Where the query form should be: the first token after the PREFIX and BASE declarations."""
+    skip = 0
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup in ("ws", "comment"):
+            continue
+        if skip:
+            skip -= 1
+            continue
+        word = match.group().upper()
+        if match.lastgroup == "word" and word in ("PREFIX", "BASE"):
+            skip = 2 if word == "PREFIX" else 1
+            continue
+        start = match.start()
+        line, column = text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
+        return (
+            f"malformed SPARQL at {line}:{column}: expected SELECT, ASK, CONSTRUCT or DESCRIBE, "
+            f"found {match.group()[:40]!r}"
+        )
+    return "malformed SPARQL: the query is empty (no SELECT, ASK, CONSTRUCT or DESCRIBE)"
 
 
 def fingerprint(tokens: list[tuple[str, str]]) -> str:
