@@ -393,6 +393,9 @@ def test_service_description_turtle(server):
         "queryTimeoutSeconds": QUERY_TIMEOUT,
         "maxResultRows": MAX_ROWS,
         "maxRequestBytes": MAX_BODY,
+        "maxResultBytes": 32 * 1024 * 1024,
+        "maxQueryCharacters": 256 * 1024,
+        "maxQueryDepth": 128,
     }
 
 
@@ -486,3 +489,19 @@ def test_healthz_and_metrics(server):
 
 def test_announces_its_url(server):
     assert server.announcement == f"pharma-kg serving on {server.url}/ (sparql: /sparql)"
+
+
+def test_service_description_declares_the_prefixes_every_query_may_use(server):
+    """The prefixes the server declares for every query (kg.namespaces.QUERY_PREFIXES), as sh:declare."""
+    import rdflib
+
+    from kg.namespaces import QUERY_PREFIXES
+
+    reply = server.get("/sparql", Accept="text/turtle")
+    graph = rdflib.Graph().parse(data=reply.text, format="turtle")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    declared = {
+        str(graph.value(d, sh.prefix)): str(graph.value(d, sh.namespace))
+        for d in graph.objects(None, sh.declare)
+    }
+    assert declared == QUERY_PREFIXES

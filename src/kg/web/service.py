@@ -22,11 +22,12 @@ from flask import Response, request, url_for
 
 from ..errors import KGError
 from ..formats import DATASET, FORMATS, GRAPH, write_graph
-from ..namespaces import BASE, PREFIXES
+from ..namespaces import BASE, PREFIXES, QUERY_PREFIXES
 from . import conneg
 from .state import state
 
 SD = PREFIXES["sd"]
+SH = PREFIXES["sh"]
 VOID = PREFIXES["void"]
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 LIMITS = BASE + "service#"
@@ -131,9 +132,29 @@ def triples(endpoint: str) -> list[ox.Triple]:
     limits = {
         "queryTimeoutSeconds": s.config["KG_QUERY_TIMEOUT"],
         "maxResultRows": s.config["KG_MAX_ROWS"],
+        "maxResultBytes": s.config["KG_MAX_RESULT_BYTES"],
         "maxRequestBytes": s.config["KG_MAX_BODY"],
+        "maxQueryCharacters": s.config["KG_MAX_QUERY_CHARS"],
+        "maxQueryDepth": s.config["KG_MAX_QUERY_DEPTH"],
     }
     out += [ox.Triple(service, ox.NamedNode(LIMITS + k), _integer(v)) for k, v in limits.items()]
+    return out + _declared_prefixes(service)
+
+
+def _declared_prefixes(service: ox.NamedNode) -> list[ox.Triple]:
+    """The prefixes every query may use undeclared, as SHACL prefix declarations (`sh:declare`)."""
+    out = []
+    for prefix, namespace in QUERY_PREFIXES.items():
+        declaration = ox.BlankNode()
+        out += [
+            ox.Triple(service, ox.NamedNode(SH + "declare"), declaration),
+            ox.Triple(declaration, ox.NamedNode(SH + "prefix"), ox.Literal(prefix)),
+            ox.Triple(
+                declaration,
+                ox.NamedNode(SH + "namespace"),
+                ox.Literal(namespace, datatype=ox.NamedNode(PREFIXES["xsd"] + "anyURI")),
+            ),
+        ]
     return out
 
 
