@@ -37,13 +37,14 @@ chromium:  ## Debian's chromium for the browser tests: installed when we are roo
 
 test: $(STAMP) chromium  ## the whole suite, browser tests included
 	$(BIN)/ruff check .
+	$(BIN)/mypy src/kg
 	$(BIN)/pytest
 
 test-fast: $(STAMP)  ## skip slow and browser tests while working
 	$(BIN)/pytest -m "not slow and not browser"
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy src/kg
 
 bench: $(STAMP)  ## print the benchmark tables
 	$(BIN)/python -m bench

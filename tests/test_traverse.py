@@ -241,7 +241,7 @@ def reference_neighbours(store: OxigraphStore, node: ox.NamedNode, infer: bool =
     """What `neighbours` answered before it learnt `limit`: every edge built, then all of them sorted."""
     edges: dict[tuple, Edge] = {}
     for direction, pattern in (("out", (node, None, None)), ("in", (None, None, node))):
-        for quad in store.quads(*pattern, store.visible_graphs(infer)):
+        for quad in store.quads(*pattern, traverse.walkable(store, infer)):
             key = (quad.subject, quad.predicate, quad.object, direction)
             if key not in edges or edges[key].inferred:
                 inferred = quad.graph_name.value == store.inferred_graph

@@ -24,7 +24,7 @@ from .proof import Explanation, Proof
 from .resolve import resolve
 from .rules import Fact, Facts
 from .store import Store
-from .terms import OxTerm
+from .terms import Term
 
 __all__ = ["Explanation", "NotEntailed", "Proof", "explain"]
 
@@ -114,15 +114,15 @@ class _Prover(Facts):
         return "intermediate" if self.may_hold(goal) else None
 
 
-def _term(store: Store, term: OxTerm | str) -> OxTerm:
+def _term(store: Store, term: Term | str) -> Term:
     return resolve(store, term) if isinstance(term, str) else term
 
 
 def explain(
     store: Store,
-    s: OxTerm | str,
+    s: Term | str,
     p: ox.NamedNode | str,
-    o: OxTerm | str,
+    o: Term | str,
     max_depth: int = 8,
     timeout_s: float | None = None,
     max_derivations: int = 10,
@@ -135,7 +135,7 @@ def explain(
     and `QueryTimeout` when the search outlasts `timeout_s` (None: no budget, as in the CLI) — a search
     cut short is never returned as if it were the answer.
     """
-    fact = (_term(store, s), _term(store, p), _term(store, o))
+    fact: Fact = (_term(store, s), resolve(store, p) if isinstance(p, str) else p, _term(store, o))
     prover = _Prover(store, max_depth, timeout_s)
     found = prover.derivations(fact)
     if found:

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from .namespaces import GRAPH, PREFIXES, PROVENANCE_GRAPH, shorten
 from .resolve import label, term_dict
 from .rules import FIRST, HAS_VALUE, INTERSECTION, ON_PROPERTY, OWL, RDF, RDFS, TYPE, Fact, Facts
-from .terms import OxTerm
+from .terms import Term, as_node
 
 SOURCE = ox.NamedNode(PREFIXES["dcterms"] + "source")
 RDF_SUBJECT, RDF_PREDICATE, RDF_OBJECT = (
@@ -147,7 +147,7 @@ def node(
     return Proof(fact, text, labels, status, rule, graphs or [], sources, premises or [])
 
 
-def describe(kb: Facts, term: OxTerm, curie: bool = False) -> str:
+def describe(kb: Facts, term: Term, curie: bool = False) -> str:
     """A label (or CURIE); blank nodes of lists and class expressions in a Manchester-like form."""
     if isinstance(term, ox.Literal):
         return f'"{term.value}"'
@@ -162,7 +162,7 @@ def describe(kb: Facts, term: OxTerm, curie: bool = False) -> str:
     return f"_:{term.value}"
 
 
-def _label(kb: Facts, term: OxTerm) -> str:
+def _label(kb: Facts, term: Term) -> str:
     """The label JSON gives a term: `resolve.label`, as everywhere; a blank node's description."""
     return describe(kb, term, curie=True) if isinstance(term, ox.BlankNode) else label(kb.store, term)
 
@@ -175,27 +175,33 @@ def _sources(kb: Facts, fact: Fact, graphs: list[str]) -> list[str]:
     though CMO itself comes from the CMO section.
     """
     store = kb.store
-    found = set(_record_sources(kb, fact))
-    if found:
-        return sorted(o.value for o in found if isinstance(o, ox.NamedNode))
-    found = {q.object for q in store.quads(fact[0], SOURCE, None, graphs)}
+    subject = fact[0]
+    found = _iris(_record_sources(kb, fact))
+    if not found and not isinstance(subject, ox.Literal):
+        found = _iris(store.quads(subject, SOURCE, None, graphs))
     if not found:
-        found = {q.object for g in graphs for q in store.quads(ox.NamedNode(g), SOURCE, None, graphs)}
-    return sorted(o.value for o in found if isinstance(o, ox.NamedNode))
+        found = _iris(q for g in graphs for q in store.quads(ox.NamedNode(g), SOURCE, None, graphs))
+    return sorted(found)
 
 
-def _record_sources(kb: Facts, fact: Fact) -> Iterator[OxTerm]:
+def _iris(quads: Iterable[ox.Quad]) -> set[str]:
+    """The IRIs the quads have as object."""
+    return {q.object.value for q in quads if isinstance(q.object, ox.NamedNode)}
+
+
+def _record_sources(kb: Facts, fact: Fact) -> Iterator[ox.Quad]:
+    """The `dcterms:source` statements of the statement records (graph:provenance) of `fact`."""
     subject, predicate, obj = fact
     records = (PROVENANCE_GRAPH,)
     if PROVENANCE_GRAPH not in kb.store.graphs():
         return
     for quad in kb.store.quads(None, RDF_SUBJECT, subject, records):
-        record = quad.subject
+        record = as_node(quad.subject)
         if next(kb.store.quads(record, RDF_PREDICATE, predicate, records), None) is None:
             continue
         if next(kb.store.quads(record, RDF_OBJECT, obj, records), None) is None:
             continue
-        yield from (q.object for q in kb.store.quads(record, SOURCE, None, records))
+        yield from kb.store.quads(record, SOURCE, None, records)
 
 
 def passages(kb: Facts, proofs: Iterable[Proof]) -> dict[str, dict[str, str | None]]:
@@ -208,6 +214,10 @@ def passages(kb: Facts, proofs: Iterable[Proof]) -> dict[str, dict[str, str | No
         stack += proof.premises
         for iri in proof.sources:
             passage = ox.NamedNode(iri)
-            quotes = [q.object.value for q in store.quads(passage, QUOTATION, None, store.asserted_graphs)]
+            quotes = [
+                q.object.value
+                for q in store.quads(passage, QUOTATION, None, store.asserted_graphs)
+                if isinstance(q.object, ox.Literal)
+            ]
             found[iri] = {"label": label(store, passage), "quotation": min(quotes, default=None)}
     return dict(sorted(found.items()))

@@ -47,7 +47,9 @@ def statement_sources(store: Store, node: ox.NamedNode) -> dict[Triple, list[Sou
     """
     named = default_catalog().get(QUERY)
     found: dict[Triple, list[Source]] = defaultdict(list)
-    for row in store.query(named.text, DatasetSpec(), {"resource": node}):
+    rows = store.query(named.text, DatasetSpec(), {"resource": node})
+    assert isinstance(rows, ox.QuerySolutions), f"{QUERY} is a SELECT query"
+    for row in rows:
         source, label = row["source"], row["sourceLabel"]
         if source is None:
             continue

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from .errors import UnknownResource
 from .namespaces import PKG, PREFIXES, expand_curie, shorten
 from .store import Store
-from .terms import OxTerm
+from .terms import OxTerm, Term
 
 SKOS = PREFIXES["skos"]
 RDFS = PREFIXES["rdfs"]
@@ -94,7 +94,7 @@ def label(store: Store, term: OxTerm) -> str:
     return str(term)
 
 
-def term_dict(term: OxTerm, text: str) -> dict[str, Any]:
+def term_dict(term: Term, text: str) -> dict[str, Any]:
     """A term as in SPARQL JSON results, plus its printed label."""
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value, "curie": shorten(term.value), "label": text}

@@ -9,14 +9,14 @@ the prover's business (explain.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
 from .namespaces import PREFIXES
 from .reason import is_noise
-from .store import Store
-from .terms import OxTerm, to_rdflib
+from .store import Store, graph_name
+from .terms import Node, Term, as_node, as_term, to_rdflib
 
 RDF, RDFS, OWL = PREFIXES["rdf"], PREFIXES["rdfs"], PREFIXES["owl"]
 TYPE = ox.NamedNode(RDF + "type")
@@ -30,7 +30,7 @@ CHAIN, INTERSECTION = ox.NamedNode(OWL + "propertyChainAxiom"), ox.NamedNode(OWL
 HAS_VALUE, ON_PROPERTY = ox.NamedNode(OWL + "hasValue"), ox.NamedNode(OWL + "onProperty")
 SYMMETRIC, TRANSITIVE = ox.NamedNode(OWL + "SymmetricProperty"), ox.NamedNode(OWL + "TransitiveProperty")
 
-Fact = tuple[OxTerm, ox.NamedNode, OxTerm]
+Fact = tuple[Term, ox.NamedNode, Term]
 Candidate = tuple[str, list[Fact]]
 
 
@@ -42,9 +42,10 @@ class Facts:
         self.visible = store.visible_graphs(True)
 
     def graphs_of(self, fact: Fact) -> list[str]:
-        if isinstance(fact[0], ox.Literal):
+        s, p, o = fact
+        if isinstance(s, ox.Literal):
             return []
-        return sorted({q.graph_name.value for q in self.store.quads(*fact, self.visible)})
+        return sorted({graph_name(q) for q in self.store.quads(s, p, o, self.visible)})
 
     def stored(self, fact: Fact) -> bool:
         return bool(self.graphs_of(fact))
@@ -58,15 +59,15 @@ class Facts:
             return False
         return self.stored(fact) or is_noise(*(to_rdflib(t) for t in fact))
 
-    def objects(self, s: OxTerm, p: ox.NamedNode) -> list[OxTerm]:
+    def objects(self, s: Term, p: ox.NamedNode) -> list[Term]:
         if isinstance(s, ox.Literal):
             return []
-        return sorted({q.object for q in self.store.quads(s, p, None, self.visible)}, key=str)
+        return sorted({as_term(q.object) for q in self.store.quads(s, p, None, self.visible)}, key=str)
 
-    def subjects(self, p: ox.NamedNode, o: OxTerm) -> list[OxTerm]:
-        return sorted({q.subject for q in self.store.quads(None, p, o, self.visible)}, key=str)
+    def subjects(self, p: ox.NamedNode, o: Term) -> list[Node]:
+        return sorted({as_node(q.subject) for q in self.store.quads(None, p, o, self.visible)}, key=str)
 
-    def items(self, head: OxTerm) -> list[OxTerm]:
+    def items(self, head: Term) -> list[Term]:
         """The members of an RDF list."""
         found = []
         while head != NIL and (first := self.objects(head, FIRST)):
@@ -74,7 +75,7 @@ class Facts:
             head = (self.objects(head, REST) or [NIL])[0]
         return found
 
-    def heads_containing(self, member: OxTerm) -> list[OxTerm]:
+    def heads_containing(self, member: Term) -> list[Node]:
         """The heads of every RDF list that has `member` as an item."""
         heads = []
         for cell in self.subjects(FIRST, member):
@@ -83,7 +84,7 @@ class Facts:
             heads.append(cell)
         return heads
 
-    def chains(self, start: OxTerm, props: list[OxTerm], end: OxTerm) -> Iterator[list[Fact]]:
+    def chains(self, start: Term, props: list[ox.NamedNode], end: Term) -> Iterator[list[Fact]]:
         """Every stored walk start -p1-> x1 ... -pn-> end."""
         if len(props) == 1:
             if self.stored((start, props[0], end)):
@@ -108,14 +109,19 @@ def candidates(kb: Facts, goal: Fact) -> list[Candidate]:
     )
 
 
+def _properties(terms: Iterable[Term]) -> list[ox.NamedNode]:
+    """The IRIs among `terms`: only an IRI can stand where a property goes in a premise."""
+    return [t for t in terms if isinstance(t, ox.NamedNode)]
+
+
 # --- the rules: each proposes (rule name, premises) for a goal (s, p, o) ---
 
 
-def _property_rules(kb: Facts, s: OxTerm, p: ox.NamedNode, o: OxTerm) -> Iterator[Candidate]:
+def _property_rules(kb: Facts, s: Term, p: ox.NamedNode, o: Term) -> Iterator[Candidate]:
     """prp-inv1/2, prp-symp, prp-trp, prp-spo1, prp-eqp1/2: facts that follow from property axioms."""
-    for q in kb.subjects(INVERSE, p):
+    for q in _properties(kb.subjects(INVERSE, p)):
         yield "prp-inv1", [(q, INVERSE, p), (o, q, s)]
-    for q in kb.objects(p, INVERSE):
+    for q in _properties(kb.objects(p, INVERSE)):
         yield "prp-inv2", [(p, INVERSE, q), (o, q, s)]
     if kb.stored((p, TYPE, SYMMETRIC)):
         yield "prp-symp", [(p, TYPE, SYMMETRIC), (o, p, s)]
@@ -123,19 +129,22 @@ def _property_rules(kb: Facts, s: OxTerm, p: ox.NamedNode, o: OxTerm) -> Iterato
         for z in kb.objects(s, p):
             if z not in (s, o) and kb.stored((z, p, o)):
                 yield "prp-trp", [(p, TYPE, TRANSITIVE), (s, p, z), (z, p, o)]
-    for q in kb.subjects(SPO, p):
+    for q in _properties(kb.subjects(SPO, p)):
         if q != p:
             yield "prp-spo1", [(q, SPO, p), (s, q, o)]
-    for q in kb.subjects(EQP, p):
+    for q in _properties(kb.subjects(EQP, p)):
         yield "prp-eqp1", [(q, EQP, p), (s, q, o)]
-    for q in kb.objects(p, EQP):
+    for q in _properties(kb.objects(p, EQP)):
         yield "prp-eqp2", [(p, EQP, q), (s, q, o)]
 
 
-def _chain_and_value_rules(kb: Facts, s: OxTerm, p: ox.NamedNode, o: OxTerm) -> Iterator[Candidate]:
+def _chain_and_value_rules(kb: Facts, s: Term, p: ox.NamedNode, o: Term) -> Iterator[Candidate]:
     """prp-spo2 (property chains) and cls-hv1 (a member of a hasValue restriction has the value)."""
     for head in kb.objects(p, CHAIN):
-        for walk in kb.chains(s, kb.items(head), o):
+        members = kb.items(head)
+        if len(chain := _properties(members)) < len(members):
+            continue  # an inverse property expression in the chain: not supported
+        for walk in kb.chains(s, chain, o):
             yield "prp-spo2", [(p, CHAIN, head), *walk]
     for restriction in kb.subjects(HAS_VALUE, o):
         if p in kb.objects(restriction, ON_PROPERTY):
@@ -145,14 +154,14 @@ def _chain_and_value_rules(kb: Facts, s: OxTerm, p: ox.NamedNode, o: OxTerm) -> 
             )
 
 
-def _type_rules(kb: Facts, s: OxTerm, p: ox.NamedNode, c: OxTerm) -> Iterator[Candidate]:
+def _type_rules(kb: Facts, s: Term, p: ox.NamedNode, c: Term) -> Iterator[Candidate]:
     """prp-dom, prp-rng, cax-sco, cax-eqc1/2, cls-hv2, cls-int1/2: why `s rdf:type c`."""
     if p != TYPE:
         return
-    for q in kb.subjects(DOMAIN, c):
+    for q in _properties(kb.subjects(DOMAIN, c)):
         for y in kb.objects(s, q):
             yield "prp-dom", [(q, DOMAIN, c), (s, q, y)]
-    for q in kb.subjects(RANGE, c):
+    for q in _properties(kb.subjects(RANGE, c)):
         for x in kb.subjects(q, s):
             yield "prp-rng", [(q, RANGE, c), (x, q, s)]
     for d in kb.subjects(SCO, c):
@@ -160,10 +169,10 @@ def _type_rules(kb: Facts, s: OxTerm, p: ox.NamedNode, c: OxTerm) -> Iterator[Ca
             yield "cax-sco", [(d, SCO, c), (s, TYPE, d)]
     for d in kb.subjects(EQC, c):
         yield "cax-eqc1", [(d, EQC, c), (s, TYPE, d)]
-    for d in kb.objects(c, EQC):
-        yield "cax-eqc2", [(c, EQC, d), (s, TYPE, d)]
+    for e in kb.objects(c, EQC):
+        yield "cax-eqc2", [(c, EQC, e), (s, TYPE, e)]
     for value in kb.objects(c, HAS_VALUE):
-        for q in kb.objects(c, ON_PROPERTY):
+        for q in _properties(kb.objects(c, ON_PROPERTY)):
             yield "cls-hv2", [(c, HAS_VALUE, value), (c, ON_PROPERTY, q), (s, q, value)]
     for head in kb.objects(c, INTERSECTION):
         yield "cls-int1", [(c, INTERSECTION, head), *((s, TYPE, d) for d in kb.items(head))]
@@ -172,7 +181,7 @@ def _type_rules(kb: Facts, s: OxTerm, p: ox.NamedNode, c: OxTerm) -> Iterator[Ca
             yield "cls-int2", [(d, INTERSECTION, head), (s, TYPE, d)]
 
 
-def _hierarchy_rules(kb: Facts, s: OxTerm, p: ox.NamedNode, o: OxTerm) -> Iterator[Candidate]:
+def _hierarchy_rules(kb: Facts, s: Term, p: ox.NamedNode, o: Term) -> Iterator[Candidate]:
     """scm-sco, scm-eqc1/2, scm-int, scm-spo, scm-eqp1/2: subclass and subproperty hierarchies."""
     for sub, equivalent, short, eq in ((SCO, EQC, "sco", "eqc"), (SPO, EQP, "spo", "eqp")):
         if p == sub:
@@ -190,7 +199,7 @@ def _hierarchy_rules(kb: Facts, s: OxTerm, p: ox.NamedNode, o: OxTerm) -> Iterat
                 yield "scm-int", [(s, INTERSECTION, head)]
 
 
-def _domain_range_rules(kb: Facts, s: OxTerm, p: ox.NamedNode, o: OxTerm) -> Iterator[Candidate]:
+def _domain_range_rules(kb: Facts, s: Term, p: ox.NamedNode, o: Term) -> Iterator[Candidate]:
     """scm-dom1/2, scm-rng1/2: domains and ranges inherited along the hierarchies."""
     for axiom, suffix in ((DOMAIN, "dom"), (RANGE, "rng")):
         if p != axiom:
@@ -203,7 +212,7 @@ def _domain_range_rules(kb: Facts, s: OxTerm, p: ox.NamedNode, o: OxTerm) -> Ite
                 yield f"scm-{suffix}2", [(q, axiom, o), (s, SPO, q)]
 
 
-def _equality_rules(kb: Facts, s: OxTerm, p: ox.NamedNode, o: OxTerm) -> Iterator[Candidate]:
+def _equality_rules(kb: Facts, s: Term, p: ox.NamedNode, o: Term) -> Iterator[Candidate]:
     """eq-sym, eq-trans: owl:sameAs is symmetric and transitive."""
     if p != SAME:
         return

@@ -10,10 +10,29 @@ import pyoxigraph as ox
 if TYPE_CHECKING:  # rdflib is imported where it is used: query workers never need it
     import rdflib
 
+#: Any term pyoxigraph may hand over, RDF-star triple terms included (a query can build them).
 OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+#: The terms our graphs hold: the build converts rdflib terms (`to_ox`), which are never triple terms.
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+#: What can be the subject of a statement in our graphs.
+Node = ox.NamedNode | ox.BlankNode
 
 
-def to_ox(term: rdflib.term.Node) -> OxTerm:
+def as_term(term: OxTerm) -> Term:
+    """A term of a stored quad, as our graphs hold it; a triple term there is a bug, so it raises."""
+    if isinstance(term, ox.Triple):
+        raise TypeError(f"our graphs hold no triple terms: {term}")
+    return term
+
+
+def as_node(term: OxTerm) -> Node:
+    """The subject of a stored quad (never a triple term, see `as_term`)."""
+    if isinstance(term, ox.Triple | ox.Literal):
+        raise TypeError(f"not a node of our graphs: {term}")
+    return term
+
+
+def to_ox(term: rdflib.term.Node) -> Term:
     import rdflib
 
     if isinstance(term, rdflib.URIRef):
@@ -29,7 +48,7 @@ def to_ox(term: rdflib.term.Node) -> OxTerm:
     raise TypeError(f"cannot convert {term!r}")
 
 
-def to_rdflib(term: OxTerm) -> rdflib.term.Node:
+def to_rdflib(term: Term) -> rdflib.term.Node:
     import rdflib
 
     if isinstance(term, ox.NamedNode):

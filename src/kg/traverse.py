@@ -33,8 +33,8 @@ import pyoxigraph as ox
 from .errors import UnknownResource
 from .namespaces import PREFIXES, PROVENANCE_GRAPH, shorten
 from .resolve import exists, label, resolve, term_dict
-from .store import Store
-from .terms import OxTerm
+from .store import Store, graph_name
+from .terms import Node, Term, as_node, as_term
 
 _SCHEMA_NAMESPACES = tuple(PREFIXES[p] for p in ("rdf", "rdfs", "owl", "xsd", "sh"))
 _BOOKKEEPING = frozenset(
@@ -61,9 +61,9 @@ class Edge:
     """One triple seen from a node. `direction` is 'out'/'in' around a node (neighbours) and
     'forward'/'backward' along a walk (paths): backward means the walk went from object to subject."""
 
-    subject: OxTerm
+    subject: Node
     predicate: ox.NamedNode
-    object: OxTerm
+    object: Term
     direction: str
     inferred: bool
     subject_label: str
@@ -86,15 +86,16 @@ class Edge:
 
 
 def _edge(store: Store, quad: ox.Quad, direction: str) -> Edge:
+    subject, obj = as_node(quad.subject), as_term(quad.object)
     return Edge(
-        quad.subject,
+        subject,
         quad.predicate,
-        quad.object,
+        obj,
         direction,
-        quad.graph_name.value == store.inferred_graph,
-        label(store, quad.subject),
+        graph_name(quad) == store.inferred_graph,
+        label(store, subject),
         label(store, quad.predicate),
-        label(store, quad.object),
+        label(store, obj),
     )
 
 
@@ -153,13 +154,18 @@ def _around(store: Store, node: ox.NamedNode, graphs: tuple[str, ...]) -> Iterat
     Asserted graphs come before the inferred one, so an asserted statement wins over an inferred copy.
     Duplicates are found by asking the earlier graphs, not by remembering every triple seen.
     """
-    for direction, pattern in (("out", (node, None, None)), ("in", (None, None, node))):
+    for direction, subject, obj in (("out", node, None), ("in", None, node)):
         for index, graph in enumerate(graphs):
-            for quad in store.quads(*pattern, (graph,)):
-                triple = (quad.subject, quad.predicate, quad.object)
-                if index and next(store.quads(*triple, graphs[:index]), None) is not None:
+            for quad in store.quads(subject, None, obj, (graph,)):
+                if index and _stated(store, quad, graphs[:index]):
                     continue
                 yield direction, quad
+
+
+def _stated(store: Store, quad: ox.Quad, graphs: tuple[str, ...]) -> bool:
+    """Whether one of `graphs` states the triple of `quad`."""
+    same = store.quads(as_node(quad.subject), quad.predicate, as_term(quad.object), graphs)
+    return next(same, None) is not None
 
 
 def _order(store: Store, curies: dict[str, str], direction: str, quad: ox.Quad) -> tuple:
@@ -243,9 +249,10 @@ class _Walker:
             return o in self.ends
         return p not in _BOOKKEEPING and not p.startswith(_SCHEMA_NAMESPACES)
 
-    def fact(self, quad: ox.Quad) -> tuple[OxTerm, ox.NamedNode, OxTerm]:
+    def fact(self, quad: ox.Quad) -> tuple[Term, ox.NamedNode, Term]:
         """The fact a statement states: the same for its inverse (`owl:inverseOf`) and symmetric copies."""
-        s, p, o = quad.subject, quad.predicate, quad.object
+        s: Term = as_node(quad.subject)
+        p, o = quad.predicate, as_term(quad.object)
         if (first := self.canonical.get(p, p)) != p:
             s, p, o = o, first, s
         if p in self.symmetric and str(o) < str(s):
@@ -260,13 +267,13 @@ class _Walker:
             best: dict[ox.NamedNode, dict[tuple, tuple[tuple, ox.Quad]]] = {}
             directions = (False, True) if self.undirected else (reverse,)
             for backward in directions:
-                pattern = (None, None, node) if backward else (node, None, None)
-                for quad in self.store.quads(*pattern, self.graphs):
-                    if not self.walkable(quad):
-                        continue
+                subject, obj = (None, node) if backward else (node, None)
+                for quad in self.store.quads(subject, None, obj, self.graphs):
                     other = quad.subject if backward else quad.object
+                    if not isinstance(other, ox.NamedNode) or not self.walkable(quad):
+                        continue
                     rank = (
-                        quad.graph_name.value == self.store.inferred_graph,
+                        graph_name(quad) == self.store.inferred_graph,
                         backward != reverse,
                         shorten(quad.predicate.value),
                     )

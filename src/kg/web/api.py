@@ -21,7 +21,7 @@ from ..executor import Job, substitutions
 from ..explain import explain as explain_triple
 from ..formats import RESULTS, Format
 from ..resolve import MalformedName, label, resolve, term_dict
-from ..terms import literal
+from ..terms import Term, literal
 from ..traverse import neighbours as node_edges
 from ..traverse import paths as find_paths
 from . import conneg, protocol
@@ -283,6 +283,7 @@ def explain() -> Response:
     `max` of them and how many there are (as `kg explain --max`); 404 if not."""
     params = _params(("s", "p", "o", "literal", "max"))
     s, p = (resolve_name(_required(params, name), name) for name in ("s", "p"))
+    o: Term
     if _flag(params, "literal", False):  # `o` is a literal: "text"@en, "1"^^<datatype>, or plain text
         try:
             o = literal(_required(params, "o", "a literal"))

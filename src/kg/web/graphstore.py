@@ -36,6 +36,7 @@ def graph() -> Response:
     params = protocol.parse_urlencoded(request.query_string, "query string")
     s = state()
     names = params.get("graph", [])
+    graphs: tuple[str, ...]
     if ("default" in params) == bool(names) or len(names) > 1:
         raise QueryError("say which graph: `?default` or `?graph=IRI` (exactly one)")
     if names:

@@ -85,17 +85,17 @@ _INFER = _parameter(
 def _query_parameter(param: Param) -> dict[str, Any]:
     schema = dict(_PARAM_SCHEMAS[param.type])
     if param.default is not None:
-        schema["default"] = _typed_default(param)
+        schema["default"] = _typed_default(param.type, param.default)
     description = param.description or f"The {param.type} `{param.name}`."
     return _parameter(param.name, schema, description + _PARAM_HINTS.get(param.type, ""), param.required)
 
 
-def _typed_default(param: Param) -> Any:
-    if param.type == "integer":
-        return int(param.default)
-    if param.type == "boolean":
-        return param.default.lower() in ("true", "1")
-    return param.default
+def _typed_default(kind: str, default: str) -> Any:
+    if kind == "integer":
+        return int(default)
+    if kind == "boolean":
+        return default.lower() in ("true", "1")
+    return default
 
 
 def _format_names() -> list[str]:

@@ -27,6 +27,7 @@ from ..namespaces import PKG, PREFIXES, shorten
 from ..provenance import Source, is_record_link, statement_sources
 from ..resolve import LABEL_PREDICATES, RDF_TYPE, MalformedName, label, resolve
 from ..store import Store
+from ..terms import as_term
 from ..traverse import Edge, neighbours
 from . import conneg, protocol
 from .api import describe_query
@@ -215,7 +216,7 @@ def _in_stage_order(store: Store, stages) -> list[ox.NamedNode]:
     """Stages by their `pkg:stageOrder` (stages without one last), then by label."""
 
     def order(stage: ox.NamedNode) -> tuple[int, str]:
-        found = [q.object.value for q in store.quads(stage, STAGE_ORDER, None)]
+        found = [q.object.value for q in store.quads(stage, STAGE_ORDER) if isinstance(q.object, ox.Literal)]
         return (int(found[0]) if found and found[0].isdigit() else 1_000_000, label(store, stage))
 
     return sorted(stages, key=order)
@@ -223,8 +224,12 @@ def _in_stage_order(store: Store, stages) -> list[ox.NamedNode]:
 
 def _passage(store: Store, iri: ox.NamedNode) -> Passage:
     """A cited source passage: its section title, the document it is part of, and its quotation."""
-    quotes = [q.object.value for q in store.quads(iri, QUOTATION, None, store.asserted_graphs)]
-    parts = [q.object for q in store.quads(iri, IS_PART_OF, None, store.asserted_graphs)]
+    quotes = [
+        q.object.value
+        for q in store.quads(iri, QUOTATION, None, store.asserted_graphs)
+        if isinstance(q.object, ox.Literal)
+    ]
+    parts = [as_term(q.object) for q in store.quads(iri, IS_PART_OF, None, store.asserted_graphs)]
     document = label(store, parts[0]) if parts else None
     return Passage(iri.value, ref(store, iri), document, min(quotes, default=None))
 
@@ -342,8 +347,8 @@ def home() -> Response:
 def index() -> Response:
     """Every resource of our namespace, by label."""
     store = state().store
-    iris = {q.subject.value for q in store.quads(None, None, None, store.asserted_graphs)}
-    refs = [ref(store, ox.NamedNode(i)) for i in iris if i.startswith(PKG)]
+    found = {q.subject for q in store.quads(None, None, None, store.asserted_graphs)}
+    refs = [ref(store, n) for n in found if isinstance(n, ox.NamedNode) and n.value.startswith(PKG)]
     refs.sort(key=lambda r: r.text.casefold())
     return html(render_template("index.html", resources=refs))
 

@@ -74,7 +74,9 @@ class Recent:
 def valid_host(host: str) -> bool:
     """Whether `host` is a DNS name, IPv4 or [IPv6] address, with an optional port in range."""
     match = _HOST.fullmatch(host)
-    return bool(match) and (match["port"] is None or 0 < int(match["port"]) <= 65535)
+    if match is None:
+        return False
+    return match["port"] is None or 0 < int(match["port"]) <= 65535
 
 
 def endpoint_iri() -> str:
