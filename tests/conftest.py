@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.store import OxigraphStore, open_store
+from kg.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -31,7 +31,7 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def store(cache_dir: Path) -> OxigraphStore:
+def store(cache_dir: Path) -> Store:
     """The packaged domain graph, built (SHACL + OWL 2 RL) once per session."""
     return open_store(cache=cache_dir)
 

@@ -16,7 +16,7 @@ from kg.cli import cli
 from kg.errors import QueryTimeout
 from kg.explain import NotEntailed, Proof, explain
 from kg.namespaces import INFERRED_GRAPH, expand_curie, graph_iri, shorten
-from kg.store import OxigraphStore, open_store
+from kg.store import Store, open_store
 
 from conftest import write_ontology
 
@@ -205,7 +205,7 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def mini(tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
+def mini(tmp_path_factory: pytest.TempPathFactory) -> Store:
     folder = write_ontology(
         tmp_path_factory.mktemp("explain") / "o", {"vocab.ttl": PKG + VOCAB, "data.ttl": PKG + DATA}
     )

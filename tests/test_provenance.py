@@ -28,7 +28,7 @@ from kg.catalog import Catalog
 from kg.cli import cli
 from kg.errors import ValidationFailed
 from kg.namespaces import GRAPH, PKG, shorten
-from kg.store import DatasetSpec, OxigraphStore
+from kg.store import DatasetSpec, Store
 from kg.terms import to_ox
 
 from api_fixtures import kg_server  # noqa: F401
@@ -203,11 +203,11 @@ def show(triple: Triple) -> str:
 # --- the graphs and the records ------------------------------------------------------------------
 
 
-def triples(store: OxigraphStore, graph: str) -> set[Triple]:
+def triples(store: Store, graph: str) -> set[Triple]:
     return {(q.subject, q.predicate, q.object) for q in store.quads(graphs=[graph])}
 
 
-def bookkeeping(store: OxigraphStore, graph: str, triple: Triple) -> bool:
+def bookkeeping(store: Store, graph: str, triple: Triple) -> bool:
     """A resource's own dcterms:source, or a triple describing a source (the graph, what its triples
     cite, and the passages that are part of those): provenance, not a statement of a source."""
     cited = {ox.NamedNode(graph)} | {q.object for q in store.quads(None, CITES, None, [graph])}
@@ -215,11 +215,11 @@ def bookkeeping(store: OxigraphStore, graph: str, triple: Triple) -> bool:
     return triple[1] == CITES or triple[0] in cited | parts
 
 
-def statements(store: OxigraphStore, graph: str) -> set[Triple]:
+def statements(store: Store, graph: str) -> set[Triple]:
     return {t for t in triples(store, graph) if not bookkeeping(store, graph, t)}
 
 
-def records(store: OxigraphStore) -> dict[Triple, set[str]]:
+def records(store: Store) -> dict[Triple, set[str]]:
     """The triple each record in graph:provenance names -> the sources it cites."""
     answer = store.query(
         f"""SELECT ?s ?p ?o ?source WHERE {{ GRAPH <{PROVENANCE}> {{
@@ -241,12 +241,12 @@ def record_line(triple: Triple, sources: set[str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def article(store: OxigraphStore) -> set[Triple]:
+def article(store: Store) -> set[Triple]:
     return triples(store, ARTICLE)
 
 
 @pytest.fixture(scope="module")
-def sentences(store: OxigraphStore) -> list[tuple[str, str]]:
+def sentences(store: Store) -> list[tuple[str, str]]:
     """The article's sentences, sectioned by the headings its passages carry (rdfs:label)."""
     passages = {q.subject for q in store.quads(None, IS_PART_OF, None, [ARTICLE])}
     headings = {
@@ -315,7 +315,7 @@ def test_a_sentence_without_triples_says_why(audit: Audit) -> None:
     assert not silent, f"sentences that encode nothing and do not say why: {silent}"
 
 
-def test_the_summary_counts_are_true(sentences, article: set[Triple], store: OxigraphStore) -> None:
+def test_the_summary_counts_are_true(sentences, article: set[Triple], store: Store) -> None:
     summary = AUDIT.read_text(encoding="utf-8").split("## Summary", 1)[1].split("\n## ", 1)[0]
     said = {
         key: int(value)
@@ -333,7 +333,7 @@ def test_the_summary_counts_are_true(sentences, article: set[Triple], store: Oxi
 # --- the records against the graphs and the audit ------------------------------------------------
 
 
-def expected_sources(store: OxigraphStore, audit: Audit) -> dict[Triple, set[str]]:
+def expected_sources(store: Store, audit: Audit) -> dict[Triple, set[str]]:
     """Every statement of the three data graphs and the sources its record must cite: for the article,
     the sections of its sentences in the audit (none known when the audit misses it); for domain
     knowledge the FDA page; for the examples the examples resource."""
@@ -347,7 +347,7 @@ def expected_sources(store: OxigraphStore, audit: Audit) -> dict[Triple, set[str
     return expected
 
 
-def test_every_statement_has_its_record(store: OxigraphStore, audit: Audit) -> None:
+def test_every_statement_has_its_record(store: Store, audit: Audit) -> None:
     """Every statement has a record; an article statement's cites the sections of its sentences."""
     found = records(store)
     wrong = [
@@ -360,7 +360,7 @@ def test_every_statement_has_its_record(store: OxigraphStore, audit: Audit) -> N
     )
 
 
-def test_every_record_names_an_asserted_statement(store: OxigraphStore, audit: Audit) -> None:
+def test_every_record_names_an_asserted_statement(store: Store, audit: Audit) -> None:
     told = set(expected_sources(store, audit))
     stale = sorted(show(t) for t in set(records(store)) - told)
     assert not stale, (
@@ -368,7 +368,7 @@ def test_every_record_names_an_asserted_statement(store: OxigraphStore, audit: A
     )
 
 
-def test_the_audit_names_each_records_sources(store: OxigraphStore, audit: Audit) -> None:
+def test_the_audit_names_each_records_sources(store: Store, audit: Audit) -> None:
     found = records(store)
     wrong = [
         f"`{show(t)}`: the audit says {sources or 'bookkeeping'}, the record cites {found.get(t, 'nothing')}"
@@ -398,7 +398,7 @@ def test_record_shape_is_validated(tmp_path: Path) -> None:
 # --- what the audit added -------------------------------------------------------------------------
 
 
-def test_the_facts_the_audit_added_are_stated_with_their_section(store: OxigraphStore) -> None:
+def test_the_facts_the_audit_added_are_stated_with_their_section(store: Store) -> None:
     found = records(store)
     for triple in [
         (n("CostSavingsBenefit"), n("broughtBy"), n("CRO")),
@@ -410,7 +410,7 @@ def test_the_facts_the_audit_added_are_stated_with_their_section(store: Oxigraph
         assert found[triple] == {SECTION + "collaboration"}, triple
 
 
-def test_a_role_manufactures_what_its_responsibilities_produce(store: OxigraphStore) -> None:
+def test_a_role_manufactures_what_its_responsibilities_produce(store: Store) -> None:
     """prp-spo2 over pkg:manufactures (hasResponsibility ∘ produces), in the inferred graph only."""
     for product in ("ActivePharmaceuticalIngredient", "ChemicalIntermediate", "FinishedDosageForm"):
         quads = store.quads(n("CMO"), n("manufactures"), n(product))
@@ -421,13 +421,13 @@ def test_a_role_manufactures_what_its_responsibilities_produce(store: OxigraphSt
 # --- the named queries ----------------------------------------------------------------------------
 
 
-def run(store: OxigraphStore, name: str, **params: str) -> list[dict[str, str]]:
+def run(store: Store, name: str, **params: str) -> list[dict[str, str]]:
     named = Catalog(QUERIES).get(name)
     answer = store.query(named.text, DatasetSpec(), named.bind(params))
     return [{v.value: row[v].value for v in answer.variables if row[v] is not None} for row in answer]
 
 
-def test_statement_provenance_cites_the_statements_own_section(store: OxigraphStore) -> None:
+def test_statement_provenance_cites_the_statements_own_section(store: Store) -> None:
     """The issue's case: the statement cites #collaboration although its subject cites #cmo."""
     rows = run(store, "statement-provenance", resource="pkg:CMO")
     sources = defaultdict(set)
@@ -443,7 +443,7 @@ def test_statement_provenance_cites_the_statements_own_section(store: OxigraphSt
     assert labels[SECTION + "collaboration"] == "Collaboration and Synergy"
 
 
-def test_section_statements_are_those_of_the_section(store: OxigraphStore) -> None:
+def test_section_statements_are_those_of_the_section(store: Store) -> None:
     rows = run(store, "section-statements", section="collaboration")
     found = {(r["subject"], r["property"], r["value"]) for r in rows}
     assert (PKG + "CMO", PKG + "collaboratesWith", PKG + "CRO") in found
@@ -460,7 +460,7 @@ def test_section_statements_are_those_of_the_section(store: OxigraphStore) -> No
     assert (PKG + "CMO", "http://www.w3.org/2004/02/skos/core#altLabel") in opening
 
 
-def test_the_documented_query_gives_the_documented_answer(store: OxigraphStore) -> None:
+def test_the_documented_query_gives_the_documented_answer(store: Store) -> None:
     text = PROVENANCE_DOC.read_text(encoding="utf-8")
     query = re.search(r"```sparql\n(.*?)```", text, re.S)[1]
     shown = [row.cells for row in table_after(text, "Its answer")]

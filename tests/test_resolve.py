@@ -8,7 +8,7 @@ import pytest
 from kg.errors import UnknownResource
 from kg.namespaces import expand_curie
 from kg.resolve import AmbiguousName, label, resolve
-from kg.store import OxigraphStore, open_store
+from kg.store import Store, open_store
 
 from conftest import write_ontology
 
@@ -24,7 +24,7 @@ pkg:Unlabelled pkg:relatedTo <http://example.org/outside> .
 
 
 @pytest.fixture(scope="module")
-def mini(tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
+def mini(tmp_path_factory: pytest.TempPathFactory) -> Store:
     folder = write_ontology(tmp_path_factory.mktemp("resolve") / "o", {"data.ttl": DATA})
     return open_store(folder, cache=folder.parent / "cache")
 

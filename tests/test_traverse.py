@@ -14,7 +14,7 @@ from kg.cli import cli
 from kg.errors import UnknownResource
 from kg.namespaces import expand_curie, shorten
 from kg.resolve import label
-from kg.store import OxigraphStore, open_store
+from kg.store import Store, open_store
 from kg.traverse import Edge, Path, neighbours, paths
 
 from conftest import write_ontology
@@ -37,7 +37,7 @@ pkg:G pkg:buysFrom pkg:F ; pkg:ships pkg:K ; pkg:delivers pkg:K .
 
 
 @pytest.fixture(scope="module")
-def mini(tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
+def mini(tmp_path_factory: pytest.TempPathFactory) -> Store:
     folder = write_ontology(
         tmp_path_factory.mktemp("traverse") / "o", {"vocab.ttl": PKG + VOCAB, "data.ttl": PKG + DATA}
     )
@@ -237,7 +237,7 @@ def test_neighbours_out_then_in_sorted_with_inferred_flag(mini):
     assert json.loads(json.dumps(edges[1].to_dict()))["object"]["type"] == "literal"
 
 
-def reference_neighbours(store: OxigraphStore, node: ox.NamedNode, infer: bool = True) -> list[Edge]:
+def reference_neighbours(store: Store, node: ox.NamedNode, infer: bool = True) -> list[Edge]:
     """What `neighbours` answered before it learnt `limit`: every edge built, then all of them sorted."""
     edges: dict[tuple, Edge] = {}
     for direction, pattern in (("out", (node, None, None)), ("in", (None, None, node))):
@@ -263,7 +263,7 @@ HUB_SIZE = 300
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Store:
     """pkg:Hub with 900 edges: links out, points in, inferred inverses; one triple stated in two graphs."""
     data = [
         f'pkg:Hub pkg:links pkg:n{i} . pkg:n{i} pkg:points pkg:Hub ; skos:prefLabel "Node {i % 17}" .'

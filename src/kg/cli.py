@@ -21,7 +21,7 @@ from .errors import KGError
 from .export import SELECTIONS
 from .formats import DATASET, GRAPH, RESULTS, format_names, lookup, write_boolean, write_graph, write_rows
 from .namespaces import BASE, QUERY_PREFIXES, shorten
-from .store import DatasetSpec, OxigraphStore, open_store
+from .store import DatasetSpec, Store, open_store
 from .table import render
 from .terms import literal as to_literal
 
@@ -34,10 +34,10 @@ class Context:
         self.ontology = ontology.absolute() if ontology else None
         self.data = tuple(p.absolute() for p in data)
         self.cache = cache.absolute() if cache else None
-        self._store: OxigraphStore | None = None
+        self._store: Store | None = None
 
     @property
-    def store(self) -> OxigraphStore:
+    def store(self) -> Store:
         if self._store is None:
             self._store = open_store(self.ontology, self.data, self.cache)
         return self._store

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 
 from .formats import DATASET, GRAPH, Format, write_pretty
 from .namespaces import BASE, PREFIXES
-from .store import OxigraphStore
+from .store import Store
 
 #: What `--graphs` selects: every graph, the asserted graphs (the source files) or the inferred graph.
 SELECTIONS = ("all", "asserted", "inferred")
@@ -40,7 +40,7 @@ def _int(value: int) -> ox.Literal:
     return ox.Literal(str(value), datatype=_n("xsd", "integer"))
 
 
-def selected_graphs(store: OxigraphStore, which: str) -> tuple[str, ...]:
+def selected_graphs(store: Store, which: str) -> tuple[str, ...]:
     if which not in SELECTIONS:
         raise ValueError(f"unknown selection {which!r}; one of {', '.join(SELECTIONS)}")
     if which == "asserted":
@@ -55,9 +55,7 @@ def dataset_iri(which: str) -> str:
     return DATASET_IRI if which == "all" else f"{DATASET_IRI}/{which}"
 
 
-def void_description(
-    store: OxigraphStore, which: str = "all", statements: int | None = None
-) -> list[ox.Triple]:
+def void_description(store: Store, which: str = "all", statements: int | None = None) -> list[ox.Triple]:
     """VoID counts and PROV provenance of the selected graphs, as triples.
 
     `statements` is how many data statements the file holds (distinct triples in a graph format, quads
@@ -104,7 +102,7 @@ def void_description(
     return triples
 
 
-def statements(store: OxigraphStore, fmt: Format, which: str = "all", void: bool = True) -> Iterator:
+def statements(store: Store, fmt: Format, which: str = "all", void: bool = True) -> Iterator:
     """Quads for dataset formats (graphs kept); distinct triples for graph formats; then the VoID
     description (in the default graph), which counts what came before it."""
     graphs = selected_graphs(store, which)
@@ -129,7 +127,7 @@ def statements(store: OxigraphStore, fmt: Format, which: str = "all", void: bool
             yield from description
 
 
-def export(store: OxigraphStore, out: BinaryIO, fmt: Format, which: str = "all", void: bool = True) -> None:
+def export(store: Store, out: BinaryIO, fmt: Format, which: str = "all", void: bool = True) -> None:
     """Write the selection to `out` in `fmt` (line formats streamed, the others grouped for reading)."""
     if fmt.kind not in (GRAPH, DATASET):
         raise ValueError(f"{fmt.name} is not an RDF format")

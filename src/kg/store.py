@@ -38,17 +38,51 @@ class DatasetSpec:
 
 
 class Store(Protocol):
-    """What the rest of kg may ask of a backend."""
+    """What the rest of kg may ask of a backend: one build's dataset, read-only and never changing.
 
-    key: str
-    asserted_graphs: tuple[str, ...]
-    inferred_graph: str
+    The dataset is a set of named graphs: the asserted graphs (one per source file) and the inferred
+    graph (the OWL 2 RL entailments the sources do not state). The default graph is empty. Terms
+    crossing the seam are pyoxigraph terms, and the graphs hold no RDF-star triple terms (`terms.Term`).
 
-    def graphs(self) -> list[str]: ...
+    The data never changes for the life of a store, so callers may keep what they derive from it:
+    `key` names the data, and a store is hashable and weak-referenceable by identity (per-store caches,
+    such as `resolve`'s label index, are keyed on the store itself). Nothing here writes.
+    """
 
-    def visible_graphs(self, infer: bool) -> tuple[str, ...]: ...
+    @property
+    def key(self) -> str:
+        """The build's identity: the same key means the same data (a digest of inputs and build code)."""
+        ...
 
-    def count(self, graph: str | None = None) -> int: ...
+    @property
+    def manifest(self) -> Mapping[str, Any]:
+        """The build's record (`snapshot.FIELDS`): `key`, `built_at`, the `versions` of the libraries
+        that built it, its `inputs` (path, graph, sha256 of each source file), every graph's triple
+        count (`graphs`), `asserted_graphs`, `inferred_graph`, `build_seconds`. Read-only."""
+        ...
+
+    @property
+    def asserted_graphs(self) -> tuple[str, ...]:
+        """The graphs the source files were loaded into, in load order (packaged ontology, then data)."""
+        ...
+
+    @property
+    def inferred_graph(self) -> str:
+        """The graph of the entailments, without the noise rule's triples (see reason.py)."""
+        ...
+
+    def graphs(self) -> list[str]:
+        """Every graph: the asserted graphs in their order, then the inferred graph."""
+        ...
+
+    def visible_graphs(self, infer: bool) -> tuple[str, ...]:
+        """The graphs a query sees by default: all of them with `infer`, else the asserted ones."""
+        ...
+
+    def count(self, graph: str | None = None) -> int:
+        """Quads in `graph` (0 for a graph the store does not hold), or in every graph with None: a
+        triple stated in two graphs counts twice, so `count()` is the sum over `graphs()`."""
+        ...
 
     def quads(
         self,
@@ -56,18 +90,37 @@ class Store(Protocol):
         predicate: ox.NamedNode | None = None,
         obj: Term | None = None,
         graphs: Iterable[str] | None = None,
-    ) -> Iterator[ox.Quad]: ...
+    ) -> Iterator[ox.Quad]:
+        """The quads matching a pattern (None matches anything), lazily.
+
+        With `graphs`, only those graphs, one after the other in the order given (so the first graph
+        stating a triple can be found by asking them in turn); a graph the store does not hold matches
+        nothing. With None, every graph. A triple stated in several graphs comes once per graph, with
+        each graph's name; within a graph the order is the backend's, so sort where order matters.
+        A term of the wrong kind (a literal as subject) raises `TypeError`.
+        """
+        ...
 
     def query(
         self,
         text: str,
         spec: DatasetSpec = DatasetSpec(),
         substitutions: Mapping[str, OxTerm] | None = None,
-    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples: ...
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Evaluate a SPARQL 1.1 query on the dataset `spec` selects (see the module docstring), with
+        the `QUERY_PREFIXES` declared and `substitutions` binding variables to terms (SEP-0007).
+
+        Answers are lazy: solutions (SELECT), a boolean (ASK) or triples (CONSTRUCT, DESCRIBE), and an
+        evaluation error may surface while iterating them. Raises `QueryError` for text that is not a
+        query (updates included: the message names the position) or that fails at once, and
+        `UnknownGraph` when `spec` names a graph the store does not hold. This is not the guard: text
+        from users goes through `sparql.run`, which refuses SERVICE, oversized and update queries first.
+        """
+        ...
 
 
 class OxigraphStore:
-    """An in-memory Oxigraph store loaded from a snapshot's N-Quads."""
+    """A `Store` held in memory by Oxigraph, loaded from a snapshot's N-Quads."""
 
     def __init__(self, snapshot: Snapshot) -> None:
         # load() checks every graph's count against the manifest (CacheDamaged if they differ)
@@ -220,7 +273,7 @@ def open_store(
     ontology: Path | None = None,
     extra: tuple[Path, ...] = (),
     cache: Path | None = None,
-) -> OxigraphStore:
+) -> Store:
     """Build (or reuse the cached build of) the sources and load the snapshot into Oxigraph."""
     from .build import build  # the write side (rdflib, owlrl, pyshacl): only when building
 

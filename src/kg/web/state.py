@@ -12,7 +12,7 @@ from flask import current_app
 
 from ..build import Snapshot
 from ..executor import Executor
-from ..store import OxigraphStore
+from ..store import Store
 from .cache import ResponseCache
 
 
@@ -20,7 +20,7 @@ from .cache import ResponseCache
 class State:
     config: dict[str, Any]
     snapshot: Snapshot
-    store: OxigraphStore
+    store: Store
     executor: Executor
     cache: ResponseCache
     memo: dict[Any, Any] = field(default_factory=dict)  # derived, immutable answers (service description...)
