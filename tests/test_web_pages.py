@@ -19,7 +19,7 @@ import rdflib
 from flask import Flask
 from rdflib.compare import isomorphic
 
-from kg.web import pages
+from kg.web import pages, present
 
 from api_fixtures import PKG, kg_server  # noqa: F401
 from conftest import write_ontology
@@ -192,7 +192,7 @@ def test_only_our_pages_and_safe_schemes_become_links(iri: str, expected: str | 
     app = Flask(__name__)
     app.register_blueprint(pages.bp)
     with app.test_request_context():
-        assert pages.link_target(iri) == expected
+        assert present.link_target(iri) == expected
 
 
 def test_unsafe_iris_on_a_resource_page_are_text(hostile_server: Client) -> None:

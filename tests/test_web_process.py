@@ -206,7 +206,7 @@ def metrics_folders(tmp: Path) -> list[Path]:
 
 def test_metrics_are_made_once_when_the_first_requests_come_together(monkeypatch):
     """Two first requests at once each registering the metrics made one of them fail (a 500)."""
-    from kg.web import ops
+    from kg.web import metrics
 
     made: list[int] = []
 
@@ -215,9 +215,9 @@ def test_metrics_are_made_once_when_the_first_requests_come_together(monkeypatch
         time.sleep(0.05)  # widens the window in which a second caller could start making too
         return object()
 
-    monkeypatch.setattr(ops, "_made", [])
-    monkeypatch.setattr(ops, "_make_metrics", slow_make)
-    callers = [threading.Thread(target=ops.metrics) for _ in range(8)]
+    monkeypatch.setattr(metrics, "_made", [])
+    monkeypatch.setattr(metrics, "_make_metrics", slow_make)
+    callers = [threading.Thread(target=metrics.metrics) for _ in range(8)]
     for caller in callers:
         caller.start()
     for caller in callers:

@@ -9,14 +9,13 @@ never pasted into the query text. The walks call the same core functions as the 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request
 
 from ..catalog import NamedQuery, default_catalog
-from ..errors import KGError, ParameterError, QueryTimeout
+from ..errors import KGError, ParameterError
 from ..executor import Job, substitutions
 from ..explain import explain as explain_triple
 from ..formats import RESULTS, Format
@@ -26,7 +25,8 @@ from ..traverse import neighbours as node_edges
 from ..traverse import paths as find_paths
 from . import conneg, protocol
 from .cache import Entry, answer, cacheable, etag, not_modified
-from .ops import record_query
+from .present import describe_query
+from .querying import EXPLAIN_MAX, MAX_DEPTH, NEIGHBOUR_LIMIT, PATH_LIMIT, run_in_worker, walk_budget
 from .replay import mark
 from .state import state
 
@@ -36,12 +36,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 FRIENDLY = "application/json"
 #: Request parameters every named query takes besides its own.
 QUERY_OPTIONS = ("format", "output", "infer")
-
-#: Bounds of the walks: (default, minimum, maximum). Documented in the OpenAPI document and README.
-MAX_DEPTH = (4, 1, 8)
-PATH_LIMIT = (10, 1, 100)
-NEIGHBOUR_LIMIT = (500, 1, 5000)
-EXPLAIN_MAX = (10, 1, 100)
 
 
 # --- reading parameters -------------------------------------------------------------------------
@@ -112,26 +106,6 @@ def _flag(params: dict[str, str], name: str, default: bool) -> bool:
 # --- named queries ------------------------------------------------------------------------------
 
 
-def describe_query(query: NamedQuery) -> dict[str, Any]:
-    """A named query as `/api/queries` lists it (also used by the home page)."""
-    return {
-        "name": query.name,
-        "summary": query.summary,
-        "questions": list(query.questions),
-        "params": [
-            {
-                "name": p.name,
-                "type": p.type,
-                "default": p.default,
-                "required": p.required,
-                "description": p.description,
-            }
-            for p in query.params
-        ],
-        "url": url_for("api.run_query", name=query.name),
-    }
-
-
 @bp.get("/queries")
 def list_queries() -> Response:
     """Every named query with its summary, the competency questions it answers and its parameters."""
@@ -178,21 +152,11 @@ def _wants_friendly(override: str | None) -> bool:
 
 def _evaluate(query: NamedQuery, bound: tuple, fmt: Format | None, infer: bool, cap: int) -> Entry:
     """Run the query in a query worker within the budget; shape friendly JSON from SPARQL JSON here."""
-    s = state()
-    started = time.perf_counter()
     job = Job(
         query.text, fmt.name if fmt else "json", infer, None, None, bound, cap,
-        max_bytes=s.config["KG_MAX_RESULT_BYTES"],
+        max_bytes=state().config["KG_MAX_RESULT_BYTES"],
     )  # fmt: skip
-    try:
-        answer = s.executor.run(job, s.config["KG_QUERY_TIMEOUT"])
-    except KGError as exc:
-        outcome = "timeout" if isinstance(exc, QueryTimeout) else "error"
-        record_query(query.text, "SELECT", outcome, time.perf_counter() - started)
-        raise
-    seconds = time.perf_counter() - started
-    outcome = "truncated" if answer.truncated else "ok"
-    record_query(query.text, answer.form, outcome, seconds, answer.rows, fmt.name if fmt else "api-json")
+    answer = run_in_worker(job, "SELECT", fmt.name if fmt else "api-json")
     if fmt is not None:
         return Entry(answer.body, conneg.content_type(fmt), answer.form, answer.rows, answer.truncated)
     shaped = friendly(query.name, json.loads(answer.body), answer.truncated)
@@ -262,7 +226,7 @@ def paths() -> Response:
     target = resolve_name(_required(params, "to"), "to")
     depth, limit = _integer(params, "max_depth", MAX_DEPTH), _integer(params, "limit", PATH_LIMIT)
     infer, directed = _flag(params, "infer", True), _flag(params, "directed", False)
-    found = find_paths(s.store, source, target, depth, infer, limit, _budget(), undirected=not directed)
+    found = find_paths(s.store, source, target, depth, infer, limit, walk_budget(), undirected=not directed)
     return _json(
         {
             "from": term_dict(source, label(s.store, source)),
@@ -293,13 +257,8 @@ def explain() -> Response:
         o = resolve_name(_required(params, "o"), "o")
     most = _integer(params, "max", EXPLAIN_MAX)
     store = state().store
-    explanation = explain_triple(store, s, p, o, timeout_s=_budget(), max_derivations=most)  # or 503
+    explanation = explain_triple(store, s, p, o, timeout_s=walk_budget(), max_derivations=most)  # or 503
     return _json({**explanation.to_dict(), "max": most, "text": explanation.render_text(ask="max={n}")})
-
-
-def _budget() -> float:
-    """The walks' time budget: the server's query budget (KG_QUERY_TIMEOUT), seconds."""
-    return current_app.config["KG_QUERY_TIMEOUT"]
 
 
 def _json(body: dict[str, Any], complete: bool = True) -> Response:

@@ -18,8 +18,8 @@ from ..catalog import default_catalog
 from ..errors import KGError
 from ..formats import FORMATS, RESULTS
 from . import protocol
-from .pages import Ref, html, ref
-from .sparql import checked, evaluate
+from .present import Ref, html, ref
+from .querying import checked, evaluate
 from .state import state
 
 bp = Blueprint("console", __name__)

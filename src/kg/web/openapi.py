@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify
 from .. import __version__
 from ..catalog import NamedQuery, Param, default_catalog
 from ..formats import FORMATS, RESULTS
-from . import api
+from .querying import EXPLAIN_MAX, MAX_DEPTH, NEIGHBOUR_LIMIT, PATH_LIMIT
 
 bp = Blueprint("openapi", __name__)
 
@@ -154,7 +154,7 @@ def _neighbours() -> dict[str, Any]:
         "parameters": [
             _parameter("node", _NAME_SCHEMA, _NAME_HINT, required=True, example="pkg:QualityControl"),
             _INFER,
-            _bounded("limit", api.NEIGHBOUR_LIMIT, "Most edges returned"),
+            _bounded("limit", NEIGHBOUR_LIMIT, "Most edges returned"),
         ],
         "responses": {"200": _json_response("The edges.", "Neighbours"), **_errors("400", "404")},
     }
@@ -174,8 +174,8 @@ def _paths() -> dict[str, Any]:
         "parameters": [
             _parameter("from", _NAME_SCHEMA, _NAME_HINT, required=True, example="pkg:CRO"),
             _parameter("to", _NAME_SCHEMA, _NAME_HINT, required=True, example="Phase II"),
-            _bounded("max_depth", api.MAX_DEPTH, "Most edges in a path"),
-            _bounded("limit", api.PATH_LIMIT, "Most paths returned"),
+            _bounded("max_depth", MAX_DEPTH, "Most edges in a path"),
+            _bounded("limit", PATH_LIMIT, "Most paths returned"),
             _INFER,
             _parameter("directed", {"type": "boolean", "default": False}, "Follow edges forwards only."),
         ],
@@ -196,7 +196,7 @@ def _explain() -> dict[str, Any]:
         'Read `o` as a literal (`"Quality Control"@en`, `"4"^^<xsd:integer>` or plain text), not a name.'
     )
     names.append(_parameter("literal", {"type": "boolean", "default": False}, literal))
-    names.append(_bounded("max", api.EXPLAIN_MAX, "Most derivations shown (as `kg explain --max`)"))
+    names.append(_bounded("max", EXPLAIN_MAX, "Most derivations shown (as `kg explain --max`)"))
     return {
         "operationId": "explain",
         "tags": ["graph"],

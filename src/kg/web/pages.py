@@ -30,8 +30,8 @@ from ..store import Store
 from ..terms import as_term
 from ..traverse import Edge, neighbours
 from . import conneg, protocol
-from .api import describe_query
 from .cache import cacheable
+from .present import Ref, describe_query, html, page_url, ref
 from .state import state
 
 bp = Blueprint("pages", __name__)
@@ -45,28 +45,9 @@ ROLE, STAGE = ox.NamedNode(PKG + "Role"), ox.NamedNode(PKG + "DevelopmentStage")
 STAGE_ORDER = ox.NamedNode(PKG + "stageOrder")
 #: Outgoing statements shown in the page header rather than in the table of links.
 _IN_HEADER = frozenset({*LABEL_PREDICATES, DEFINITION, COMMENT, SOURCE, RDF_TYPE.value})
-#: No scripts, no frames, nothing from another host; our own stylesheet only.
-_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
-)
 
 
 # --- what a page shows --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A term as a page shows it: its text, where it links (see `link_target`), its CURIE."""
-
-    text: str
-    href: str | None = None
-    curie: str | None = None
-
-    @property
-    def external(self) -> bool:
-        """A link out of this site (our own pages link by path)."""
-        return self.href is not None and not self.href.startswith("/")
 
 
 @dataclass(frozen=True)
@@ -116,49 +97,6 @@ class Page:
     stages: list[Ref] = field(default_factory=list)
     outgoing: list[Link] = field(default_factory=list)
     incoming: list[Link] = field(default_factory=list)
-
-
-def ref(store: Store, term) -> Ref:
-    """An IRI links where `link_target` says; literals and blank nodes link to nothing."""
-    if isinstance(term, ox.NamedNode):
-        return Ref(label(store, term), link_target(term.value), shorten(term.value))
-    if isinstance(term, ox.BlankNode):
-        return Ref(_anonymous(store, term))
-    return Ref(term.value)
-
-
-#: Schemes an IRI of the data may link to. Anything else (`javascript:`, `data:`, `vbscript:`, `file:`…)
-#: is shown as text: the CSP would block a script link, but a page must not offer one in the first place.
-LINKABLE_SCHEMES = frozenset({"http", "https", "mailto", "urn"})
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
-
-
-def link_target(iri: str) -> str | None:
-    """The href for an IRI: our page for our namespace, the IRI for a linkable scheme, else None (text).
-
-    The one place an IRI from the data or a query answer becomes a link, on every page.
-    """
-    if (page := page_url(iri)) is not None:
-        return page
-    scheme = _SCHEME.match(iri)
-    return iri if scheme and scheme[1].lower() in LINKABLE_SCHEMES else None
-
-
-def page_url(iri: str) -> str | None:
-    """`/id/<local>` for an IRI of our namespace, else None."""
-    if iri.startswith(PKG) and len(iri) > len(PKG):
-        return url_for("pages.resource", local=iri[len(PKG) :])
-    return None
-
-
-def _anonymous(store: Store, node: ox.BlankNode) -> str:
-    """A blank node (an OWL class expression) as `[property value X]`-style text."""
-    parts = [
-        f"{shorten(q.predicate.value)} {label(store, q.object)}"
-        for q in store.quads(node, None, None, store.asserted_graphs)
-        if q.predicate != RDF_TYPE
-    ]
-    return "[" + "; ".join(sorted(parts)) + "]" if parts else "[anonymous]"
 
 
 def build_page(store: Store, node: ox.NamedNode, edges: list[Edge]) -> Page:
@@ -356,14 +294,6 @@ def index() -> Response:
 def _instances(store: Store, cls: ox.NamedNode) -> list[ox.NamedNode]:
     found = {q.subject for q in store.quads(None, RDF_TYPE, cls, store.visible_graphs(True))}
     return [n for n in found if isinstance(n, ox.NamedNode)]
-
-
-def html(body: str, status: int = 200) -> Response:
-    """An HTML page with our Content-Security-Policy (no scripts, nothing from another host)."""
-    response = Response(body, status, content_type="text/html; charset=utf-8")
-    response.headers["Content-Security-Policy"] = _CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 _CURIE = re.compile(r"\bpkg:([A-Za-z][\w.-]*\w)")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .cache import OVERHEAD, Entry, ResponseCache
-from .ops import metrics, record_query
+from .metrics import metrics, record_query
 
 REPLAYABLE = "kg.replayable"  # environ key a view sets: (query text, form, rows, format, truncated, rule)
 _PREFIXES = ("/sparql", "/api/queries/")
