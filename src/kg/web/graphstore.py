@@ -27,7 +27,6 @@ bp = Blueprint("graphstore", __name__)
 
 _MEMO_LIMIT = 64
 _CHUNK = 5000
-_CONCATENABLE = ("turtle", "ntriples", "trig", "nquads")
 
 
 @bp.get("/rdf-graphs")
@@ -81,7 +80,7 @@ def _dump(key: tuple, fmt: Format, statements: Callable[[], Iterable], size: int
         response = Response(status=304, headers=headers)
         response.set_etag(tag)
         return response
-    if size > s.config["KG_STREAM_ABOVE"] and fmt.name in _CONCATENABLE:
+    if size > s.config["KG_STREAM_ABOVE"] and fmt.concatenable:
         response = Response(_chunks(fmt, statements(), gzipped), 200, content_type=conneg.content_type(fmt))
         response.headers.update(headers)
         if gzipped:
