@@ -11,6 +11,7 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pyoxigraph as ox
@@ -21,9 +22,14 @@ from .errors import KGError
 from .export import SELECTIONS
 from .formats import DATASET, GRAPH, RESULTS, format_names, lookup, write_boolean, write_graph, write_rows
 from .namespaces import BASE, QUERY_PREFIXES, shorten
+from .resolve import label
 from .store import DatasetSpec, Store, open_store
 from .table import render
+from .terms import OxTerm
 from .terms import literal as to_literal
+
+if TYPE_CHECKING:
+    from .sparql import Outcome
 
 
 class Context:
@@ -141,7 +147,7 @@ def query(ctx, text, file, name, param, fmt, wide, infer, max_rows) -> None:
     if fmt != "table":
         lookup(fmt)  # an unknown format fails before the query runs
     outcome = sparql.run(ctx.store, text, DatasetSpec(infer=infer), substitutions, cap=max_rows)
-    _print_outcome(outcome, fmt, wide)
+    _print_outcome(ctx.store, outcome, fmt, wide)
     for warning in absent_iris(ctx.store, text, substitutions):
         click.echo(f"warning: {warning}", err=True)
 
@@ -214,16 +220,6 @@ def _iri_text(iri: str) -> str:
     return shown if shown != iri else f"<{iri}>"
 
 
-def _term_text(term) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, ox.NamedNode):
-        return shorten(term.value)
-    if isinstance(term, ox.Literal):
-        return term.value
-    return str(term)
-
-
 class _EndsLine:
     """A binary stream that remembers whether what was written so far ends with a newline."""
 
@@ -239,6 +235,11 @@ class _EndsLine:
         self.out.flush()
 
 
+def _cell(store: Store, term: OxTerm | None) -> str:
+    """A table cell: the term as `resolve.label` shows it, IRIs as CURIEs; empty when unbound."""
+    return "" if term is None else label(store, term, curie=True)
+
+
 #: Table cells longer than this are cut with "…" unless --wide is given.
 TABLE_WIDTH = 60
 
@@ -250,13 +251,13 @@ def _table(headers, rows, wide: bool, hint: str, max_width: int = TABLE_WIDTH) -
     return text, (f"long values are cut with “…”: {hint} to see them whole" if cut else "")
 
 
-def _print_outcome(outcome, fmt_name: str, wide: bool = False) -> None:
+def _print_outcome(store: Store, outcome: Outcome, fmt_name: str, wide: bool = False) -> None:
     out = _EndsLine(sys.stdout.buffer)
     if fmt_name == "table":
         if outcome.form == "ASK":
             click.echo("true" if outcome.boolean else "false")
         elif outcome.form == "SELECT":
-            rows = [[_term_text(r[v]) for v in outcome.variables] for r in outcome.rows]
+            rows = [[_cell(store, r[v]) for v in outcome.variables] for r in outcome.rows or ()]
             table, note = _table(outcome.variables, rows, wide, "use --wide or --format csv")
             click.echo(table)
             click.echo(f"\n{len(rows)} row(s)" + (" (cut by --max-rows)" if outcome.truncated() else ""))
@@ -264,16 +265,16 @@ def _print_outcome(outcome, fmt_name: str, wide: bool = False) -> None:
                 click.echo(f"({note})")
             return
         else:
-            write_graph(lookup("turtle"), outcome.triples, out)
+            write_graph(lookup("turtle"), outcome.triples or iter(()), out)
     elif outcome.form in ("SELECT", "ASK"):
         fmt = lookup(fmt_name, (RESULTS,))
         if outcome.form == "ASK":
-            out.write(write_boolean(fmt, outcome.boolean))
+            out.write(write_boolean(fmt, bool(outcome.boolean)))
         else:
-            for chunk in write_rows(fmt, outcome.variables, outcome.rows):
+            for chunk in write_rows(fmt, outcome.variables, outcome.rows or iter(())):
                 out.write(chunk)
     else:
-        write_graph(lookup(fmt_name, (GRAPH, DATASET)), outcome.triples, out)
+        write_graph(lookup(fmt_name, (GRAPH, DATASET)), outcome.triples or iter(()), out)
     if not out.ended:  # a terminal prompt after JSON should start on its own line
         out.write(b"\n")
     out.flush()
@@ -296,7 +297,7 @@ def describe(ctx: Context, name: str, infer: bool, as_json: bool) -> None:
     """Everything about a resource (IRI, CURIE or label): label, definition, types, links, and the
     source each statement cites (an article section, the FDA page, the examples; none when inferred)."""
     from .provenance import is_record_link, statement_sources
-    from .resolve import label, resolve
+    from .resolve import resolve
     from .traverse import neighbours
 
     node = resolve(ctx.store, name)
@@ -344,7 +345,7 @@ def neighbours(ctx: Context, name: str, infer: bool, as_json: bool) -> None:
             if edge.direction == "out"
             else (edge.subject_label, edge.subject)
         )
-        rows.append([edge.render_text(), other, _term_text(term)])
+        rows.append([edge.render_text(), other, label(ctx.store, term, curie=True)])
     click.echo(render(["edge", "neighbour", "resource"], rows, max_width=70))
 
 

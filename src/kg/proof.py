@@ -12,9 +12,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from .namespaces import GRAPH, PREFIXES, PROVENANCE_GRAPH, shorten
+from .namespaces import GRAPH, PREFIXES, PROVENANCE_GRAPH
 from .resolve import label, term_dict
-from .rules import FIRST, HAS_VALUE, INTERSECTION, ON_PROPERTY, OWL, RDF, RDFS, TYPE, Fact, Facts
+from .rules import OWL, RDF, RDFS, TYPE, Fact, Facts
 from .terms import Term, as_node
 
 SOURCE = ox.NamedNode(PREFIXES["dcterms"] + "source")
@@ -141,30 +141,15 @@ def node(
     """A proof node for `fact`, with its text, its labels and (when asserted in `graphs`) its sources."""
     s, p, o = fact
     schema = p != TYPE and p.value.startswith(_SCHEMA_NAMESPACES)
-    text = (describe(kb, s, schema), shorten(p.value), describe(kb, o, schema))
-    labels = (_label(kb, s), label(kb.store, p), _label(kb, o))
+    text = (describe(kb, s, schema), describe(kb, p, curie=True), describe(kb, o, schema))
+    labels = (label(kb.store, s), label(kb.store, p), label(kb.store, o))
     sources = _sources(kb, fact, graphs) if graphs else []
     return Proof(fact, text, labels, status, rule, graphs or [], sources, premises or [])
 
 
 def describe(kb: Facts, term: Term, curie: bool = False) -> str:
-    """A label (or CURIE); blank nodes of lists and class expressions in a Manchester-like form."""
-    if isinstance(term, ox.Literal):
-        return f'"{term.value}"'
-    if isinstance(term, ox.NamedNode):
-        return shorten(term.value) if curie else label(kb.store, term)
-    if kb.objects(term, FIRST):
-        return "(" + " ".join(describe(kb, t, curie) for t in kb.items(term)) + ")"
-    if (value := kb.objects(term, HAS_VALUE)) and (prop := kb.objects(term, ON_PROPERTY)):
-        return f"[{shorten(prop[0].value)} value {describe(kb, value[0], curie)}]"
-    if heads := kb.objects(term, INTERSECTION):
-        return "[" + " and ".join(describe(kb, t, curie) for t in kb.items(heads[0])) + "]"
-    return f"_:{term.value}"
-
-
-def _label(kb: Facts, term: Term) -> str:
-    """The label JSON gives a term: `resolve.label`, as everywhere; a blank node's description."""
-    return describe(kb, term, curie=True) if isinstance(term, ox.BlankNode) else label(kb.store, term)
+    """A term as a fact's text shows it: `resolve.label`, literals in quotes."""
+    return f'"{term.value}"' if isinstance(term, ox.Literal) else label(kb.store, term, curie)
 
 
 def _sources(kb: Facts, fact: Fact, graphs: list[str]) -> list[str]:

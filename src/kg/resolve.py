@@ -2,7 +2,8 @@
 
 Labels come from the asserted graphs only (`skos:prefLabel`, `skos:altLabel`, `rdfs:label`), matched
 case-insensitively. The label index is built once per store and kept in a weak map, so `label()` is
-cheap enough to call for every node printed.
+cheap enough to call for every node printed. `label` is how every surface shows a term; `term_dict` is
+its JSON form.
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ import pyoxigraph as ox
 
 from .errors import UnknownResource
 from .namespaces import PKG, PREFIXES, expand_curie, shorten
-from .store import Store
-from .terms import OxTerm, Term
+from .store import Store, rdf_list
+from .terms import OxTerm, Term, as_term
 
 SKOS = PREFIXES["skos"]
 RDFS = PREFIXES["rdfs"]
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+FIRST = ox.NamedNode(PREFIXES["rdf"] + "first")
+HAS_VALUE, ON_PROPERTY, INTERSECTION = (
+    ox.NamedNode(PREFIXES["owl"] + name) for name in ("hasValue", "onProperty", "intersectionOf")
+)
 #: Label predicates, best first: the first one a node has gives its printed label.
 LABEL_PREDICATES = (SKOS + "prefLabel", RDFS + "label", SKOS + "altLabel")
 MAX_SUGGESTIONS = 5
@@ -80,18 +85,51 @@ def _index(store: Store) -> _LabelIndex:
     return index
 
 
-def label(store: Store, term: OxTerm) -> str:
-    """The best label of a node (prefLabel, then rdfs:label, then altLabel), else its CURIE or IRI.
+def label(store: Store, term: OxTerm, curie: bool = False) -> str:
+    """How kg shows a term, on every surface (CLI, API, pages, console, explanations): the one place.
 
-    Literals print as their lexical value and blank nodes as `_:id`.
+    An IRI: its best label (prefLabel, then rdfs:label, then altLabel), else its CURIE or IRI; with
+    `curie`, its CURIE (or IRI). A literal: its lexical value. A blank node: the class expression or
+    list it stands for (`[pkg:playsRole value CMO]`, `[A and B]`, `(p q)`), else its statements
+    (`[p o; …]`), else `_:id`. An RDF-star triple term: its N-Triples form.
     """
     if isinstance(term, ox.NamedNode):
-        return _index(store).best.get(term.value) or shorten(term.value)
+        return shorten(term.value) if curie else _index(store).best.get(term.value) or shorten(term.value)
     if isinstance(term, ox.Literal):
         return term.value
     if isinstance(term, ox.BlankNode):
-        return f"_:{term.value}"
+        return _blank(store, term, curie, _NESTING)
     return str(term)
+
+
+#: How deep blank nodes inside blank nodes are described before they are shown as `_:id`.
+_NESTING = 4
+
+
+def _blank(store: Store, node: ox.BlankNode, curie: bool, depth: int) -> str:
+    """A blank node in a Manchester-like form (see `label`)."""
+    graphs = store.visible_graphs(True)
+
+    def show(term: Term) -> str:
+        if isinstance(term, ox.BlankNode):
+            return _blank(store, term, curie, depth - 1) if depth > 0 else f"_:{term.value}"
+        return f'"{term.value}"' if isinstance(term, ox.Literal) else label(store, term, curie)
+
+    def objects(predicate: ox.NamedNode) -> list[Term]:
+        return sorted((as_term(q.object) for q in store.quads(node, predicate, None, graphs)), key=str)
+
+    if objects(FIRST):
+        return "(" + " ".join(show(t) for t in rdf_list(store, node, graphs)) + ")"
+    if (value := objects(HAS_VALUE)) and (prop := objects(ON_PROPERTY)):
+        return f"[{label(store, prop[0], curie=True)} value {show(value[0])}]"
+    if heads := objects(INTERSECTION):
+        return "[" + " and ".join(show(t) for t in rdf_list(store, heads[0], graphs)) + "]"
+    parts = sorted(
+        f"{shorten(q.predicate.value)} {show(as_term(q.object))}"
+        for q in store.quads(node, None, None, graphs)
+        if q.predicate != RDF_TYPE
+    )
+    return "[" + "; ".join(parts) + "]" if parts else f"_:{node.value}"
 
 
 def term_dict(term: Term, text: str) -> dict[str, Any]:

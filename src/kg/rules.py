@@ -15,12 +15,12 @@ import pyoxigraph as ox
 
 from .namespaces import PREFIXES
 from .reason import is_noise
-from .store import Store, graph_name
+from .store import Store, graph_name, rdf_list
 from .terms import Node, Term, as_node, as_term, to_rdflib
 
 RDF, RDFS, OWL = PREFIXES["rdf"], PREFIXES["rdfs"], PREFIXES["owl"]
 TYPE = ox.NamedNode(RDF + "type")
-FIRST, REST, NIL = (ox.NamedNode(RDF + n) for n in ("first", "rest", "nil"))
+FIRST, REST = (ox.NamedNode(RDF + n) for n in ("first", "rest"))
 SCO, SPO = ox.NamedNode(RDFS + "subClassOf"), ox.NamedNode(RDFS + "subPropertyOf")
 DOMAIN, RANGE = ox.NamedNode(RDFS + "domain"), ox.NamedNode(RDFS + "range")
 INVERSE, EQC, EQP, SAME = (
@@ -69,11 +69,7 @@ class Facts:
 
     def items(self, head: Term) -> list[Term]:
         """The members of an RDF list."""
-        found = []
-        while head != NIL and (first := self.objects(head, FIRST)):
-            found.append(first[0])
-            head = (self.objects(head, REST) or [NIL])[0]
-        return found
+        return rdf_list(self.store, head, self.visible)
 
     def heads_containing(self, member: Term) -> list[Node]:
         """The heads of every RDF list that has `member` as an item."""

@@ -23,9 +23,9 @@ from typing import Any, Protocol
 import pyoxigraph as ox
 
 from .errors import QueryError, UnknownGraph
-from .namespaces import KNOWN_NAMESPACES, QUERY_PREFIXES
+from .namespaces import KNOWN_NAMESPACES, PREFIXES, QUERY_PREFIXES
 from .snapshot import Snapshot, load
-from .terms import Node, OxTerm, Term
+from .terms import Node, OxTerm, Term, as_term
 
 
 @dataclass(frozen=True)
@@ -201,6 +201,26 @@ def graph_name(quad: ox.Quad) -> str:
     if not isinstance(graph, ox.NamedNode):
         raise TypeError(f"a quad outside the named graphs: {quad}")
     return graph.value
+
+
+_FIRST, _REST, _NIL = (ox.NamedNode(PREFIXES["rdf"] + name) for name in ("first", "rest", "nil"))
+
+
+def rdf_list(store: Store, head: Term, graphs: Iterable[str]) -> list[Term]:
+    """The members of the RDF list starting at `head` (`rdf:first` / `rdf:rest`), as `graphs` state
+    it; a malformed list ends where it stops being one (no first, a literal, or a cycle)."""
+    graphs = tuple(graphs)
+    found: list[Term] = []
+    seen: set[Term] = set()
+    while isinstance(head, ox.NamedNode | ox.BlankNode) and head != _NIL and head not in seen:
+        seen.add(head)
+        first = sorted((as_term(q.object) for q in store.quads(head, _FIRST, None, graphs)), key=str)
+        if not first:
+            break
+        found.append(first[0])
+        rest = sorted((as_term(q.object) for q in store.quads(head, _REST, None, graphs)), key=str)
+        head = rest[0] if rest else _NIL
+    return found
 
 
 _POSITION = re.compile(r"error at (\d+):(\d+): ")

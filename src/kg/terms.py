@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
@@ -80,6 +80,25 @@ def parse_term(ntriples: str) -> OxTerm:
     """
     document = f"<urn:kg:s> <urn:kg:p> {ntriples} .".encode()
     return next(iter(ox.parse(document, ox.RdfFormat.N_TRIPLES))).object
+
+
+def from_sparql_json(term: dict[str, Any]) -> OxTerm:
+    """A term from its SPARQL 1.1 JSON results form (what the query workers answer with)."""
+    kind, value = term["type"], term["value"]
+    if kind == "uri":
+        return ox.NamedNode(value)
+    if kind == "bnode":
+        return ox.BlankNode(value)
+    if kind == "triple":
+        s, p, o = (from_sparql_json(value[k]) for k in ("subject", "predicate", "object"))
+        if isinstance(s, ox.Literal) or not isinstance(p, ox.NamedNode):
+            raise ValueError(f"not an RDF triple: {value!r}")
+        return ox.Triple(s, p, o)
+    if "xml:lang" in term:
+        return ox.Literal(value, language=term["xml:lang"])
+    if "datatype" in term:
+        return ox.Literal(value, datatype=ox.NamedNode(term["datatype"]))
+    return ox.Literal(value)
 
 
 def literal(text: str) -> ox.Literal:

@@ -19,8 +19,9 @@ from ..errors import KGError, ParameterError
 from ..executor import Job, substitutions
 from ..explain import explain as explain_triple
 from ..formats import RESULTS, Format
+from ..namespaces import shorten
 from ..resolve import MalformedName, label, resolve, term_dict
-from ..terms import Term, literal
+from ..terms import Term, from_sparql_json, literal
 from ..traverse import neighbours as node_edges
 from ..traverse import paths as find_paths
 from . import conneg, protocol
@@ -176,19 +177,20 @@ def friendly(name: str, results: dict[str, Any], truncated: bool) -> dict[str, A
     return {"query": name, "columns": columns, "rows": rows, "truncated": truncated}
 
 
-def _cell(term: dict[str, Any]) -> dict[str, Any]:
-    """One SPARQL JSON term as a friendly cell: IRIs get their label and CURIE."""
-    value = term["value"]
-    if term["type"] == "uri":
-        found = term_dict(ox.NamedNode(value), label(state().store, ox.NamedNode(value)))
-        return {"value": value, "label": found["label"], "type": "iri", "curie": found["curie"]}
-    if term["type"] == "bnode":
-        return {"value": value, "label": f"_:{value}", "type": "bnode"}
-    cell = {"value": value, "label": value, "type": "literal"}
-    if "xml:lang" in term:
-        cell["lang"] = term["xml:lang"]
-    if "datatype" in term:
-        cell["datatype"] = term["datatype"]
+def _cell(binding: dict[str, Any]) -> dict[str, Any]:
+    """One SPARQL JSON term as a friendly cell, shown as everywhere (`resolve.label`); IRIs get
+    their CURIE, literals their language or (when not a plain string) datatype."""
+    term = from_sparql_json(binding)
+    text = label(state().store, term)
+    if isinstance(term, ox.NamedNode):
+        return {"value": term.value, "label": text, "type": "iri", "curie": shorten(term.value)}
+    if isinstance(term, ox.BlankNode):
+        return {"value": term.value, "label": text, "type": "bnode"}
+    cell = {"value": term.value if isinstance(term, ox.Literal) else text, "label": text, "type": "literal"}
+    if "xml:lang" in binding:
+        cell["lang"] = binding["xml:lang"]
+    if "datatype" in binding:
+        cell["datatype"] = binding["datatype"]
     return cell
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from ..catalog import default_catalog
 from ..errors import KGError
 from ..formats import FORMATS, RESULTS
+from ..terms import from_sparql_json
 from . import protocol
 from .present import Ref, html, ref
 from .querying import checked, evaluate
@@ -83,11 +83,7 @@ def _run(text: str, infer: bool) -> dict:
 
 
 def _cell(binding: dict | None) -> Ref | None:
-    if binding is None:
-        return None
-    if binding["type"] == "uri":
-        return ref(state().store, ox.NamedNode(binding["value"]))
-    return Ref(binding["value"])
+    return None if binding is None else ref(state().store, from_sparql_json(binding))
 
 
 def _sparql_url(text: str, infer: bool, fmt: str) -> str:

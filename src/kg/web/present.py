@@ -12,8 +12,9 @@ from flask import Response, url_for
 
 from ..catalog import NamedQuery
 from ..namespaces import PKG, shorten
-from ..resolve import RDF_TYPE, label
+from ..resolve import label
 from ..store import Store
+from ..terms import OxTerm
 
 #: No scripts, no frames, nothing from another host; our own stylesheet only.
 CSP = (
@@ -40,13 +41,11 @@ class Ref:
         return self.href is not None and not self.href.startswith("/")
 
 
-def ref(store: Store, term) -> Ref:
-    """An IRI links where `link_target` says; literals and blank nodes link to nothing."""
+def ref(store: Store, term: OxTerm) -> Ref:
+    """A term as `resolve.label` shows it; an IRI links where `link_target` says, nothing else links."""
     if isinstance(term, ox.NamedNode):
         return Ref(label(store, term), link_target(term.value), shorten(term.value))
-    if isinstance(term, ox.BlankNode):
-        return Ref(_anonymous(store, term))
-    return Ref(term.value)
+    return Ref(label(store, term))
 
 
 def link_target(iri: str) -> str | None:
@@ -65,16 +64,6 @@ def page_url(iri: str) -> str | None:
     if iri.startswith(PKG) and len(iri) > len(PKG):
         return url_for("pages.resource", local=iri[len(PKG) :])
     return None
-
-
-def _anonymous(store: Store, node: ox.BlankNode) -> str:
-    """A blank node (an OWL class expression) as `[property value X]`-style text."""
-    parts = [
-        f"{shorten(q.predicate.value)} {label(store, q.object)}"
-        for q in store.quads(node, None, None, store.asserted_graphs)
-        if q.predicate != RDF_TYPE
-    ]
-    return "[" + "; ".join(sorted(parts)) + "]" if parts else "[anonymous]"
 
 
 def html(body: str, status: int = 200) -> Response:

@@ -22,6 +22,7 @@ from .state import state
 
 bp = Blueprint("sparql", __name__)
 
+
 @bp.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response:
     arrived = time.monotonic()
