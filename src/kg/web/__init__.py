@@ -18,7 +18,7 @@ from flask import Blueprint, Flask, Response, request
 from ..build import build
 from ..executor import Executor, WorkerSettings
 from ..store import OxigraphStore
-from . import api, console, errors, graphstore, openapi, ops, pages, sparql
+from . import api, console, errors, graphstore, openapi, ops, pages, sparql, workbench
 from .cache import ResponseCache
 from .limits import Limits
 from .replay import ReplayMiddleware
@@ -66,7 +66,16 @@ DEFAULTS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
 }
 
 #: The blueprints, in registration order; other surfaces (api, pages) add theirs here.
-BLUEPRINTS: list[Blueprint] = [ops.bp, sparql.bp, graphstore.bp, api.bp, openapi.bp, pages.bp, console.bp]
+BLUEPRINTS: list[Blueprint] = [
+    ops.bp,
+    sparql.bp,
+    graphstore.bp,
+    api.bp,
+    openapi.bp,
+    pages.bp,
+    console.bp,
+    workbench.bp,
+]
 
 
 def load_config(config: dict[str, Any] | None = None) -> dict[str, Any]:

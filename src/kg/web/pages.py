@@ -29,9 +29,9 @@ from ..resolve import LABEL_PREDICATES, RDF_TYPE, MalformedName, label, resolve
 from ..store import Store
 from ..terms import as_term
 from ..traverse import Edge, neighbours
-from . import conneg, protocol
+from . import conneg, pipeline, protocol
 from .cache import cacheable
-from .present import Ref, describe_query, html, page_url, ref
+from .present import Ref, describe_query, html, link_target, page_url, ref
 from .state import state
 
 bp = Blueprint("pages", __name__)
@@ -278,7 +278,8 @@ def home() -> Response:
     roles = sorted((ref(store, n) for n in _instances(store, ROLE)), key=lambda r: r.text)
     stages = [ref(store, n) for n in _in_stage_order(store, _instances(store, STAGE))]
     queries = [describe_query(q) for q in default_catalog()]
-    return html(render_template("home.html", roles=roles, stages=stages, queries=queries))
+    drawn = pipeline.drawing(store, link_target)
+    return html(render_template("home.html", roles=roles, stages=stages, queries=queries, pipeline=drawn))
 
 
 @bp.get("/id/")
