@@ -111,7 +111,7 @@ def kg_answer(store: OxigraphStore, query: Query) -> bytes:
 def serialize(outcome: Outcome) -> bytes:
     if outcome.form == "ASK":
         return formats.write_boolean(JSON, bool(outcome.boolean))
-    if outcome.is_graph:
+    if outcome.triples is not None:
         return formats.write_graph(TURTLE, outcome.triples) or b""
     return b"".join(formats.write_rows(JSON, outcome.variables, outcome.rows or iter(())))
 

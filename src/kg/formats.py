@@ -46,7 +46,6 @@ class Format:
     kind: str  # RESULTS, GRAPH (triples) or DATASET (quads; can also carry triples)
     w3c: str  # local name in the W3C format registry, http://www.w3.org/ns/formats/
     aliases: tuple[str, ...] = ()
-    rdf: ox.RdfFormat | None = None
     #: other media types clients send for this format (only matched among formats of the same kind)
     also_accepts: tuple[str, ...] = ()
     #: names that mean this format only where SPARQL results formats do not apply (RDF/XML is `xml`
@@ -297,8 +296,7 @@ FORMATS: tuple[Format, ...] = (
         GRAPH,
         "Turtle",
         ("ttl", "n3"),  # Turtle is Notation3; rdflib writes `n3` much like Turtle
-        ox.RdfFormat.TURTLE,
-        ("application/x-turtle", "text/n3"),
+        also_accepts=("application/x-turtle", "text/n3"),
         graph=_oxigraph(ox.RdfFormat.TURTLE, PREFIXES),
         document=_grouped(ox.RdfFormat.TURTLE),
         concatenable=True,
@@ -310,8 +308,7 @@ FORMATS: tuple[Format, ...] = (
         GRAPH,
         "N-Triples",
         ("nt", "nt11", "n-triples"),
-        ox.RdfFormat.N_TRIPLES,
-        ("text/plain",),
+        also_accepts=("text/plain",),
         graph=_oxigraph(ox.RdfFormat.N_TRIPLES),
         document=_oxigraph(ox.RdfFormat.N_TRIPLES),  # a line format: nothing to group, streamed
         concatenable=True,
@@ -323,9 +320,8 @@ FORMATS: tuple[Format, ...] = (
         GRAPH,
         "JSON-LD",
         ("json-ld",),
-        ox.RdfFormat.JSON_LD,
-        ("application/json",),
-        ("json",),
+        also_accepts=("application/json",),
+        graph_names=("json",),
         graph=_oxigraph(ox.RdfFormat.JSON_LD),
         document=_json_ld_document,
     ),
@@ -336,9 +332,8 @@ FORMATS: tuple[Format, ...] = (
         GRAPH,
         "RDF_XML",
         ("rdf", "rdf-xml", "pretty-xml", "owl"),
-        ox.RdfFormat.RDF_XML,
-        ("application/xml", "text/xml"),
-        ("xml",),
+        also_accepts=("application/xml", "text/xml"),
+        graph_names=("xml",),
         graph=_oxigraph(ox.RdfFormat.RDF_XML),
         document=_grouped(ox.RdfFormat.RDF_XML),
     ),
@@ -349,8 +344,7 @@ FORMATS: tuple[Format, ...] = (
         DATASET,
         "TriG",
         (),
-        ox.RdfFormat.TRIG,
-        ("application/x-trig",),
+        also_accepts=("application/x-trig",),
         graph=_oxigraph(ox.RdfFormat.TRIG, PREFIXES),
         document=_grouped(ox.RdfFormat.TRIG),
         concatenable=True,
@@ -362,7 +356,6 @@ FORMATS: tuple[Format, ...] = (
         DATASET,
         "N-Quads",
         ("nq", "n-quads"),
-        ox.RdfFormat.N_QUADS,
         graph=_oxigraph(ox.RdfFormat.N_QUADS),
         document=_oxigraph(ox.RdfFormat.N_QUADS),  # a line format: nothing to group, streamed
         concatenable=True,

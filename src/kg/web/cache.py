@@ -52,25 +52,17 @@ class ResponseCache:
         self._entries: OrderedDict[bytes, Any] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
 
     @staticmethod
     def _cost(value: Any) -> int:
         return getattr(value, "size", None) or len(value.body) + OVERHEAD
 
-    @property
-    def bytes(self) -> int:
-        return self._bytes
-
     def get(self, key: tuple) -> Any:
         hashed = digest(key)
         with self._lock:
             entry = self._entries.get(hashed)
-            if entry is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(hashed)
-            self.hits += 1
+            if entry is not None:
+                self._entries.move_to_end(hashed)
             return entry
 
     def put(self, key: tuple, entry: Any) -> None:
