@@ -1,15 +1,26 @@
 # ruff: noqa: F811 -- fixtures are imported, then named as arguments
-"""The query page for people (`/query`) over real HTTP and in real headless Chromium."""
+"""The query page for people (`/query`) over real HTTP and in real headless Chromium: the editor
+(YASGUI, vendored) with JavaScript, the server-rendered form that POSTs without it."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import random
 import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from api_fixtures import PKG, kg_server  # noqa: F401
+from kg.namespaces import QUERY_PREFIXES
+from kg.web import DEFAULTS
+
+from api_fixtures import ONTOLOGY, PKG, kg_server  # noqa: F401
 from test_web_pages import ARTIFACTS, browser, page, unsafe_hrefs  # noqa: F401
-from web_fixtures import Client
+from web_fixtures import Client, Reply, start_server, stop_server
 
 STAGES = (
     "PREFIX pkg: <https://w3id.org/pharma-kg/id/>\n"
@@ -67,11 +78,17 @@ def test_unsafe_iris_in_an_answer_are_text_not_links(kg_server: Client) -> None:
 
 
 @pytest.mark.browser
-def test_query_page_in_chromium(page, kg_server: Client) -> None:
+def test_query_page_in_chromium_without_javascript(page, kg_server: Client) -> None:
+    """The fallback: the form in <noscript> POSTs the query (so a long one fits) and the page answers."""
     page.goto(f"{kg_server.url}/sparql")  # a browser lands on the query page
     assert page.url == f"{kg_server.url}/query"
+    assert page.locator("#editor").is_hidden()  # the editor needs JavaScript
+    sent = []
+    page.on("request", lambda request: sent.append((request.method, request.url, request.post_data)))
     page.fill("textarea#query", STAGES)
     page.click("button[type=submit]")
+    assert [(m, u) for m, u, _ in sent if u.endswith("/query")] == [("POST", f"{kg_server.url}/query")]
+    assert parse_qs(sent[0][2])["query"] == [STAGES.replace("\n", "\r\n")]  # a form sends CRLF
     assert page.locator("#answer h2").inner_text().endswith("rows")
     assert "Phase II" in page.locator("table.results").inner_text()
     page.screenshot(path=str(ARTIFACTS / "query-page.png"), full_page=True)
@@ -87,3 +104,208 @@ def test_a_query_out_of_budget_is_a_503_with_retry_after_as_on_sparql(kg_server:
     assert reply.status == 503
     assert int(reply.headers["Retry-After"]) > 0
     assert "budget" in reply.text
+
+
+# --- POST: the form's method, so that long queries fit ----------------------------------------
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def post_query_page(client: Client, body: bytes | str, content_type: str = FORM) -> Reply:
+    return client.request("POST", "/query", body=body, headers={"Content-Type": content_type})
+
+
+def test_the_form_posts_and_a_post_answers_the_same_page(kg_server: Client) -> None:
+    no_script = kg_server.get("/query").text.split("<noscript>", 1)[1].split("</noscript>", 1)[0]
+    assert re.search(r'<form method="post" action="/query"', no_script)
+    by_post = post_query_page(kg_server, urlencode({"query": STAGES, "infer": "false"}))
+    by_get = kg_server.get("/query", {"query": STAGES, "infer": "false"})
+    assert by_post.status == by_get.status == 200
+    assert "<h2>0 rows</h2>" in by_post.text and "<h2>0 rows</h2>" in by_get.text
+    assert 'value="false" checked' in by_post.text  # the infer choice is kept, as with GET
+
+
+@pytest.fixture(scope="module")
+def roomy_server(cache_dir) -> Iterator[Client]:
+    """The real server with the default request-body limit (the shared test server's is 64 KiB)."""
+    process, client = start_server(ONTOLOGY, cache_dir, KG_MAX_BODY=str(DEFAULTS["KG_MAX_BODY"][0]))
+    try:
+        yield client
+    finally:
+        stop_server(process)
+
+
+def test_a_71_kb_query_by_post_is_answered(roomy_server: Client) -> None:
+    """As a GET (the form's method before) a query this long is refused before the page sees it."""
+    unknown = " ".join(f"pkg:NoSuchResource{i:05d}" for i in range(3030))
+    text = (
+        "PREFIX pkg: <https://w3id.org/pharma-kg/id/>\n"
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+        f"SELECT ?label WHERE {{ VALUES ?s {{ {unknown} pkg:QualityControl }} ?s skos:prefLabel ?label }}"
+    )
+    assert 71 * 1024 <= len(text.encode()) < 72 * 1024
+    assert roomy_server.get("/query", {"query": text}).status in (414, 431)
+    reply = post_query_page(roomy_server, urlencode({"query": text}))
+    assert reply.status == 200, reply.text[:500]
+    answer = reply.text.split('<section id="answer">', 1)[1]
+    assert "<h2>1 row</h2>" in answer and "<td>Quality Control</td>" in answer
+
+
+def test_a_post_is_read_as_strictly_as_a_get(kg_server: Client) -> None:
+    bad_utf8 = post_query_page(kg_server, b"query=SELECT%20%28%22%FF%22%20AS%20%3Fx%29%20%7B%7D")
+    assert bad_utf8.status == 400 and "UTF-8" in bad_utf8.text
+    assert post_query_page(kg_server, "query=ASK {}", "text/plain").status == 415
+
+
+# --- the editor: YASGUI with JavaScript ---------------------------------------------------------
+
+ACTIVE = ".tabPanel.active"  # YASGUI's panel of the tab shown
+#: Collects the page's Content-Security-Policy violations: a blocked script, style or request.
+WATCH_CSP = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
+"""
+
+
+@pytest.fixture
+def editor(browser, kg_server: Client) -> Iterator:
+    """/query with JavaScript, the editor drawn. Records every request the page makes (`requested`);
+    after the test, none may have gone to another host nor been blocked by the page's CSP."""
+    context = browser.new_context(viewport={"width": 1200, "height": 800}, accept_downloads=True)
+    context.add_init_script(WATCH_CSP)
+    tab = context.new_page()
+    tab.requested = []
+    tab.on("request", lambda request: tab.requested.append((request.method, request.url, request.post_data)))
+    tab.goto(f"{kg_server.url}/query")
+    tab.locator(f"{ACTIVE} .CodeMirror").wait_for()
+    yield tab
+    blocked = tab.evaluate("window.cspViolations")
+    context.close()
+    foreign = [url for _, url, _ in tab.requested if not url.startswith(kg_server.url + "/")]
+    assert not foreign, f"requests went to another host: {foreign}"
+    assert not blocked, f"the Content-Security-Policy blocked: {blocked}"
+
+
+def set_query(editor, text: str) -> None:
+    """Replace the editor's text (through CodeMirror: typing 70 lines is slow and completes things)."""
+    editor.locator(f"{ACTIVE} .CodeMirror").evaluate("(cm, text) => cm.CodeMirror.setValue(text)", text)
+
+
+def run(editor) -> None:
+    """Ctrl+Enter in the editor, then wait for the answer to be drawn."""
+    editor.locator(f"{ACTIVE} .CodeMirror").click()
+    with editor.expect_response(lambda r: r.url.endswith("/sparql") and r.request.method == "POST"):
+        editor.keyboard.press("Control+Enter")
+    editor.locator(f"{ACTIVE} .yasr_results").wait_for()
+
+
+def column(editor, index: int) -> list[str]:
+    """The text of one column of the results table's current page (column 1 is the row number)."""
+    return editor.locator(f"{ACTIVE} .yasr tbody tr td:nth-child({index + 1})").all_inner_texts()
+
+
+def info(editor) -> str:
+    return editor.locator(f"{ACTIVE} .yasr .dt-info").inner_text()
+
+
+@pytest.mark.browser
+def test_the_editor_loads_from_this_server_only(editor, kg_server: Client) -> None:
+    run(editor)  # the example query: the editor's request to /sparql is among those checked
+    urls = [url for _, url, _ in editor.requested]
+    assert f"{kg_server.url}/static/vendor/yasgui/yasgui.min.js" in urls
+    assert f"{kg_server.url}/static/editor.js" in urls
+    assert ("POST", f"{kg_server.url}/sparql") in [(m, u) for m, u, _ in editor.requested]
+    assert [url for url in urls if not url.startswith(kg_server.url + "/")] == []
+    assert editor.evaluate("window.cspViolations") == []
+    assert editor.locator("form.query").count() == 0  # the fallback stays in <noscript>
+    csp = kg_server.get("/query").headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "script-src 'self';" in csp and "connect-src 'self';" in csp
+
+
+@pytest.mark.browser
+def test_a_typed_query_runs_with_ctrl_enter_and_shows_its_rows(editor, kg_server: Client) -> None:
+    set_query(editor, "")
+    editor.locator(f"{ACTIVE} .CodeMirror").click()
+    editor.keyboard.type("SELECT ?stage WHERE { pkg:CRO pkg:activeInStage ?stage }")
+    text = editor.locator(f"{ACTIVE} .CodeMirror").evaluate("cm => cm.CodeMirror.getValue()")
+    assert f"PREFIX pkg: <{PKG}>" in text  # typing an undeclared prefix of ours declares it
+    run(editor)
+    expected = json.loads(kg_server.query(text, "application/sparql-results+json").body)
+    stages = sorted(b["stage"]["value"].removeprefix(PKG) for b in expected["results"]["bindings"])
+    assert "PhaseIIStage" in stages
+    assert sorted(cell.removeprefix("pkg:") for cell in column(editor, 1)) == stages
+    assert info(editor) == f"Showing 1 to {len(stages)} of {len(stages)} entries"
+    link = editor.locator(f"{ACTIVE} .yasr a.iri", has_text="pkg:PhaseIIStage")
+    assert link.get_attribute("href") == "/id/PhaseIIStage"  # our page, not w3id.org
+    editor.evaluate("document.getElementById('editor').scrollIntoView()")
+    editor.screenshot(path=str(ARTIFACTS / "editor.png"))  # 1200x800; docs/editor.png is a copy
+
+
+@pytest.mark.browser
+def test_results_sort_page_filter_and_download(editor) -> None:
+    items = [f"item-{i:03d}" for i in range(1, 121)]  # more rows than a page (50)
+    random.Random(8).shuffle(items)
+    values = " ".join(f'"{item}"' for item in items)
+    set_query(editor, f"SELECT ?item WHERE {{ VALUES ?item {{ {values} }} }}")
+    run(editor)
+    assert info(editor) == "Showing 1 to 50 of 120 entries"
+    assert column(editor, 1) == items[:50]  # as the answer came
+    header = editor.locator(f"{ACTIVE} .yasr thead th", has_text="item")
+    header.click()
+    assert column(editor, 1) == [f"item-{i:03d}" for i in range(1, 51)]
+    header.click()
+    assert column(editor, 1)[:3] == ["item-120", "item-119", "item-118"]
+    editor.locator(f"{ACTIVE} .yasr .dt-paging-button.next").click()
+    assert info(editor) == "Showing 51 to 100 of 120 entries"
+    assert column(editor, 1)[0] == "item-070"
+    editor.locator(f"{ACTIVE} .yasr .tableFilter").press_sequentially("item-11")
+    assert info(editor) == "Showing 1 to 10 of 10 entries (filtered from 120 total entries)"
+    assert column(editor, 1) == [f"item-{i}" for i in range(119, 109, -1)]
+    with editor.expect_download() as download:
+        editor.locator(f"{ACTIVE} .yasr_downloadIcon").click()
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert rows[0] == ["item"] and sorted(r[0] for r in rows[1:]) == sorted(items)
+
+
+@pytest.mark.browser
+def test_the_infer_toggle_sends_infer_false(editor, kg_server: Client) -> None:
+    rows = len(
+        json.loads(kg_server.query(STAGES, "application/sparql-results+json").body)["results"]["bindings"]
+    )
+    assert rows > 0
+    set_query(editor, STAGES)
+    run(editor)
+    assert info(editor) == f"Showing 1 to {rows} of {rows} entries"
+    editor.uncheck("#infer")
+    run(editor)
+    assert info(editor) == "Showing 0 to 0 of 0 entries"  # activeInStage is inferred
+    bodies = [parse_qs(body) for method, url, body in editor.requested if url.endswith("/sparql")]
+    assert [b.get("infer") for b in bodies] == [None, ["false"]]
+
+
+@pytest.mark.browser
+def test_a_named_query_opens_in_its_own_tab_and_runs(editor) -> None:
+    editor.locator("#examples a[data-example=stages]").click()
+    editor.locator(f"{ACTIVE} .yasr_results").wait_for()
+    assert editor.locator(".tabsList .tab.active").inner_text().strip().startswith("stages")
+    assert editor.url.endswith("/query")  # no navigation: the editor opened it
+    table = editor.locator(f"{ACTIVE} .yasr tbody").inner_text()
+    assert "Phase II" in table and "Drug Discovery" in table
+
+
+@pytest.mark.browser
+def test_completion_offers_our_prefixes_and_asks_no_other_host(editor) -> None:
+    """YASQE's own lists are prefix.cc's (thousands) and Linked Open Vocabularies' web service."""
+    set_query(editor, "")
+    editor.locator(f"{ACTIVE} .CodeMirror").click()
+    editor.keyboard.type("PREFIX s")
+    editor.keyboard.press("Control+Space")
+    assert editor.locator(".CodeMirror-hints li").all_inner_texts() == [
+        f"{p}: <{QUERY_PREFIXES[p]}>" for p in ("schema", "sh", "skos")
+    ]
+    editor.keyboard.press("Escape")
+    set_query(editor, "")
+    editor.keyboard.type("SELECT * WHERE { ?s rdfs:la")  # a property: YASQE would ask LOV
+    editor.keyboard.press("Control+Space")
+    assert editor.locator(".CodeMirror-hints").count() == 0  # the fixture checks no request left

@@ -1,9 +1,11 @@
-"""`/query`: a SPARQL query page for people, server-rendered, no JavaScript, nothing from another host.
+"""`/query`: a SPARQL query page for people, nothing from another host.
 
-The form sends a GET to this page; the query runs exactly as on `/sparql` (same safety checks, query
-workers, time budget and row cap), and the answer is shown as a table whose resources link to their
-`/id/…` pages, with links to the same answer in every SPARQL results format. A browser opening
-`/sparql` without a query is sent here; programs still get the Service Description there.
+With JavaScript, the editor: YASGUI, vendored in static/vendor/yasgui (scripts/vendor-yasgui.sh), set
+up by static/editor.js to query `/sparql`. Without, a server-rendered form (in <noscript>) POSTs here
+(GET works too); the query runs exactly as on `/sparql` (same safety checks, query workers, time
+budget and row cap), and the answer is shown as a table whose resources link to their `/id/…` pages,
+with links to the same answer in every SPARQL results format. A browser opening `/sparql` without a
+query is sent here; programs still get the Service Description there.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from ..catalog import default_catalog
 from ..errors import KGError
 from ..formats import FORMATS, RESULTS
+from ..namespaces import PKG, QUERY_PREFIXES
 from ..terms import from_sparql_json
 from . import protocol
 from .present import Ref, html, ref
@@ -35,15 +38,25 @@ SELECT ?stage ?label WHERE {
 """
 
 
-@bp.get("/query")
+@bp.route("/query", methods=["GET", "POST"])
 def page() -> Response:
-    params = protocol.parse_urlencoded(request.query_string, "query string")
+    """The editor (YASGUI, static/editor.js) and, without JavaScript, a form that POSTs here."""
+    params = protocol.read_params(request)  # the query string and a form body, strict UTF-8
     text = (params.get("query") or [""])[-1]
     infer = protocol.flag(params, "infer", True)
+    editor = {
+        "endpoint": url_for("sparql.endpoint"),
+        "query": EXAMPLE,
+        "prefixes": QUERY_PREFIXES,
+        "namespace": PKG,
+        "resources": url_for("pages.index"),
+    }
     context = {
         "text": text or EXAMPLE,
         "infer": infer,
         "examples": _examples(),
+        "prefixes": list(QUERY_PREFIXES),
+        "editor": editor,
         "answer": None,
         "error": None,
     }
@@ -54,6 +67,14 @@ def page() -> Response:
         except KGError as exc:
             context["error"], status = exc.message, exc.status
     response = html(render_template("query.html", **context), status)
+    # The editor's scripts, stylesheets and requests to /sparql come from this server, nothing else. The
+    # two hashes are the <style> elements YASGUI's table adds for resizable columns (and while dragging).
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self'; style-src 'self' "
+        "'sha256-zCK2EVMoPc04mRF/g5CotUvxbJPWS+8V0b+s9ptqQIk=' "
+        "'sha256-c0O6TmFAkgpNbHxKAa1BrveWHHopjEtC47i0PzMudxg='; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
     if status == 503:  # as on /sparql: a budget or a full pool is worth retrying later
         response.headers["Retry-After"] = str(current_app.config["KG_RETRY_AFTER"])
     return response
