@@ -131,7 +131,7 @@ def test_home_page_lists_roles_stages_and_queries(kg_server: Client) -> None:
     stages = re.findall(r'<li><a href="/id/(\w+Stage)"', home)
     assert stages[:3] == ["DrugDiscoveryStage", "PreclinicalStage", "PhaseIStage"]
     assert stages[-1] == "PostMarketStage"
-    assert '<a href="/api/queries/responsibilities">' in home and 'href="/sparql"' in home
+    assert '<a href="/queries/responsibilities">' in home and 'href="/sparql"' in home
 
 
 # --- IRIs that must never be links -------------------------------------------------------------

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
 
 from ..catalog import NamedQuery, default_catalog
 from ..errors import KGError, ParameterError
@@ -25,7 +25,7 @@ from ..terms import Term, from_sparql_json, literal
 from ..traverse import neighbours as node_edges
 from ..traverse import paths as find_paths
 from . import conneg, protocol
-from .cache import Entry, answer, cacheable, etag, not_modified
+from .cache import Entry, answer, attachment, cacheable, etag, not_modified
 from .present import describe_query
 from .querying import EXPLAIN_MAX, MAX_DEPTH, NEIGHBOUR_LIMIT, PATH_LIMIT, run_in_worker, walk_budget
 from .replay import mark
@@ -120,6 +120,9 @@ def run_query(name: str) -> Response:
     params = _params((*QUERY_OPTIONS, *(p.name for p in query.params)))
     infer = _flag(params, "infer", True)
     override = conneg.override(_lists(params))
+    if override is None and _wants_page():  # a person: the query's page, never a results download
+        page = url_for("querypages.page", name=query.name)
+        return redirect(f"{page}?{request.query_string.decode()}" if request.query_string else page, 303)  # type: ignore[return-value]
     values = {k: v for k, v in params.items() if k not in QUERY_OPTIONS}
     bound = substitutions(query.bind(values))
     fmt = None if _wants_friendly(override) else conneg.choose(request, (RESULTS,), override)
@@ -134,11 +137,23 @@ def run_query(name: str) -> Response:
         entry = _evaluate(query, bound, fmt, infer, cap)
         s.cache.put(key, entry)
     mark(request.environ, query.text, entry, "/api/queries/<name>")
+    if fmt is not None and override:  # `format=` names a download
+        return attachment(answer(entry, tag), query.name)
     return answer(entry, tag)
 
 
+def _wants_page() -> bool:
+    """A browser: its Accept names `text/html` and prefers it to JSON and to every results format
+    (a browser's `application/xml;q=0.9` must not win); `*/*` alone (curl) is not a browser."""
+    accept = request.accept_mimetypes
+    if "text/html" not in accept.values():
+        return False
+    offered = ["text/html", FRIENDLY, *(media for media, _ in conneg.candidates((RESULTS,)))]
+    return accept.best_match(offered) == "text/html"
+
+
 def _wants_friendly(override: str | None) -> bool:
-    """`format=json` / `Accept: application/json` / a browser / no preference → our friendly JSON.
+    """`format=json` / `Accept: application/json` / no preference → our friendly JSON.
 
     SPARQL JSON stays reachable as `format=srj` or `Accept: application/sparql-results+json`.
     """

@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Response, current_app
 
+from ..formats import FORMATS
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -93,6 +95,19 @@ def cacheable(response: Response, tag: str | None = None) -> Response:
         response.set_etag(tag)
     response.headers["Cache-Control"] = f"public, max-age={current_app.config['KG_MAX_AGE']}"
     response.headers["Vary"] = "Accept"
+    return response
+
+
+def attachment(response: Response, stem: str) -> Response:
+    """Mark a download: `Content-Disposition: attachment; filename="<stem>.<extension>"`, the extension
+    of the format its Content-Type names (`formats.FORMATS`); a body in no format of ours is left alone.
+
+    Given when the request names its format (`format=`/`output=`: a download link) and on the dumps;
+    clients read the body regardless, so SPARQL clients are unaffected.
+    """
+    fmt = next((f for f in FORMATS if f.media_type == response.mimetype), None)
+    if fmt is not None:
+        response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt.extension}"'
     return response
 
 

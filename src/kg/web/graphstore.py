@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 
@@ -55,7 +56,8 @@ def graph() -> Response:
                 yield quad.triple
 
     size = sum(s.store.count(g) for g in graphs)
-    return _dump(("graph", graphs, fmt.name), fmt, triples, size)
+    stem = re.sub(r"[^\w.-]", "_", names[0].rstrip("/#").rsplit("/", 1)[-1]) if names else "default"
+    return _dump(("graph", graphs, fmt.name), fmt, triples, size, stem)
 
 
 @bp.get("/dataset")
@@ -65,16 +67,18 @@ def dataset(ext: str | None = None) -> Response:
     params = protocol.parse_urlencoded(request.query_string, "query string")
     fmt = conneg.choose(request, (DATASET,), ext or conneg.override(params))
     store = state().store
-    return _dump(("dataset", fmt.name), fmt, store.quads, state().memo["triples"])
+    return _dump(("dataset", fmt.name), fmt, store.quads, state().memo["triples"], "pharma-kg")
 
 
-def _dump(key: tuple, fmt: Format, statements: Callable[[], Iterable], size: int) -> Response:
+def _dump(key: tuple, fmt: Format, statements: Callable[[], Iterable], size: int, stem: str) -> Response:
+    """A dump, always a download: `Content-Disposition` names it `<stem>.<extension>`."""
     s = state()
     gzipped = request.accept_encodings.quality("gzip") > 0
     tag = etag((*key, gzipped, s.key))
     headers = {
         "Vary": "Accept, Accept-Encoding",
         "Cache-Control": f"public, max-age={s.config['KG_MAX_AGE']}",
+        "Content-Disposition": f'attachment; filename="{stem}.{fmt.extension}"',
     }
     if request.if_none_match.contains_weak(tag):
         response = Response(status=304, headers=headers)

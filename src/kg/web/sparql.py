@@ -14,7 +14,7 @@ from flask import Blueprint, Response, redirect, request, url_for
 
 from .. import sparql as core
 from . import conneg, protocol, service
-from .cache import Entry, answer, etag, not_modified, uncacheable
+from .cache import Entry, answer, attachment, etag, not_modified, uncacheable
 from .metrics import record_query
 from .querying import checked, evaluate
 from .replay import mark
@@ -51,19 +51,25 @@ def endpoint() -> Response:
         if request.if_none_match.contains_weak(tag):
             return not_modified(tag)
         record_query(text, entry.form, "cached", 0.0, entry.rows, "", entry.truncated)
-        return _replayable(text, entry, tag)
+        return _replayable(text, entry, tag, override)
     shape = checked(text)
     if not shape.deterministic:
-        return uncacheable(evaluate(text, override, default, named, infer, cap, shape, arrived))
+        entry = evaluate(text, override, default, named, infer, cap, shape, arrived)
+        return _download(uncacheable(entry), override)
     tag = etag(key)
     if request.if_none_match.contains_weak(tag):
         return not_modified(tag)
     entry = evaluate(text, override, default, named, infer, cap, shape, arrived)
     s.cache.put(key, entry)
-    return _replayable(text, entry, tag)
+    return _replayable(text, entry, tag, override)
 
 
-def _replayable(text: str, entry: Entry, tag: str) -> Response:
+def _replayable(text: str, entry: Entry, tag: str, override: str | None) -> Response:
     """The answer, marked so the replay middleware may serve the same GET again without Flask."""
     mark(request.environ, text, entry, "/sparql")
-    return answer(entry, tag)
+    return _download(answer(entry, tag), override)
+
+
+def _download(response: Response, override: str | None) -> Response:
+    """An answer whose format the request names (`format=`/`output=`) is a download: `query.<ext>`."""
+    return attachment(response, "query") if override else response
