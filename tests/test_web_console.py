@@ -74,7 +74,7 @@ def test_unsafe_iris_in_an_answer_are_text_not_links(kg_server: Client) -> None:
     assert reply.status == 200 and "<h2>6 rows</h2>" in reply.text
     assert unsafe_hrefs(reply.text) == []
     assert all(f"<td>{iri}</td>" in reply.text for iri in unsafe)
-    assert all(f'href="{iri}"' in reply.text for iri in safe)
+    assert all(f'href="/resource?iri={iri}"' in reply.text for iri in safe)
 
 
 @pytest.mark.browser

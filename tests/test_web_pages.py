@@ -172,10 +172,10 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]
 @pytest.mark.parametrize(
     ("iri", "expected"),
     [
-        ("https://example.org/a", "https://example.org/a"),
-        ("HTTP://example.org/a", "HTTP://example.org/a"),
-        ("mailto:team@example.org", "mailto:team@example.org"),
-        ("urn:isbn:0451450523", "urn:isbn:0451450523"),
+        ("https://example.org/a", "/resource?iri=https://example.org/a"),
+        ("HTTP://example.org/a", "/resource?iri=HTTP://example.org/a"),
+        ("mailto:team@example.org", "/resource?iri=mailto:team@example.org"),
+        ("urn:isbn:0451450523", "/resource?iri=urn:isbn:0451450523"),
         (PKG + "CRO", "/id/CRO"),
         ("javascript:alert(1)", None),
         ("JavaScript:alert(1)", None),
@@ -201,7 +201,8 @@ def test_unsafe_iris_on_a_resource_page_are_text(hostile_server: Client) -> None
     assert unsafe_hrefs(page.text) == []
     for shown in ("javascript:alert(1)", "JavaScript:alert(2)", "vbscript:msgbox(1)", "data:text/html"):
         assert shown in page.text  # shown, as text
-    assert 'href="https://example.org/safe"' in page.text and 'href="mailto:team@example.org"' in page.text
+    assert 'href="/resource?iri=https://example.org/safe"' in page.text
+    assert 'href="/resource?iri=mailto:team@example.org"' in page.text
     assert 'href="/id/Other"' in page.text
     other = hostile_server.get("/id/Other", Accept="text/html")  # the hostile IRI as a predicate
     assert other.status == 200 and "javascript:alert(3)" in other.text
@@ -272,13 +273,13 @@ def test_resource_pages_in_chromium(
     assert page.locator("h1").inner_text() == label
     assert page.locator("p.definition").first.inner_text() == definition(store, local)
     assert source in page.locator("#source figcaption").first.inner_text()
-    if quoted:  # an article passage is quoted; the FDA page is linked
+    if quoted:  # an article passage is quoted; the FDA page is linked (its page here)
         assert quoted in page.locator("#source blockquote").first.inner_text()
     else:
         assert (
             page.locator("#source figcaption a")
             .first.get_attribute("href")
-            .startswith("https://www.fda.gov/")
+            .startswith("/resource?iri=https://www.fda.gov/")
         )
     assert page.locator("link[rel=stylesheet]").count() == 1
     page.screenshot(path=str(ARTIFACTS / f"resource-{local}.png"), full_page=True)

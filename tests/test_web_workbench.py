@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from itertools import pairwise
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pyoxigraph as ox
 import pytest
@@ -553,7 +553,7 @@ def href_of(name: str) -> str:
     """Where a page links the term a `/explain` link names (a CURIE or an `<IRI>`)."""
     iri = name[1:-1] if name.startswith("<") else expand_curie(name)
     assert iri is not None, name
-    return page_of(iri) if iri.startswith(PKG) else iri
+    return page_of(iri) if iri.startswith(PKG) else "/resource?iri=" + quote(iri, safe=":/")
 
 
 def test_every_inferred_badge_links_to_the_proof_of_its_statement(kg_server: Client) -> None:

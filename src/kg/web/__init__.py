@@ -18,7 +18,7 @@ from flask import Blueprint, Flask, Response, request
 from ..build import build
 from ..executor import Executor, WorkerSettings
 from ..store import OxigraphStore
-from . import api, console, errors, graphstore, openapi, ops, pages, querypages, sparql, workbench
+from . import api, console, errors, graphstore, openapi, ops, pages, querypages, search, sparql, workbench
 from .cache import ResponseCache
 from .limits import Limits
 from .replay import ReplayMiddleware
@@ -73,6 +73,7 @@ BLUEPRINTS: list[Blueprint] = [
     api.bp,
     openapi.bp,
     pages.bp,
+    search.bp,
     querypages.bp,
     console.bp,
     workbench.bp,

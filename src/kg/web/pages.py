@@ -13,8 +13,10 @@ beside the statement and quotes it under "Source"; the RDF carries the statement
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
@@ -25,7 +27,7 @@ from ..errors import UnknownResource
 from ..formats import DATASET, GRAPH, Format, lookup, write_graph
 from ..namespaces import PKG, PREFIXES, shorten
 from ..provenance import Source, is_record_link, statement_sources
-from ..resolve import LABEL_PREDICATES, RDF_TYPE, MalformedName, label, resolve
+from ..resolve import LABEL_PREDICATES, RDF_TYPE, MalformedName, exists, label, resolve
 from ..store import Store
 from ..terms import as_term
 from ..traverse import Edge, neighbours
@@ -240,7 +242,6 @@ def resource(local: str) -> Response:
     """
     params = protocol.parse_urlencoded(request.query_string, "query string")
     fmt = _choose(params)
-    infer = protocol.flag(params, "infer", True)
     store = state().store
     iri = PKG + local
     try:
@@ -249,14 +250,106 @@ def resource(local: str) -> Response:
         if fmt is not None:
             raise
         return html(render_template("not_found.html", iri=iri, message=exc.message), 404)
+    return _describe(store, node, params, fmt, "")
+
+
+@bp.get("/resource")
+def by_iri() -> Response:
+    """Any IRI that occurs in the data, described like a page of ours (`?iri=`): ours redirect to their
+    `/id/` page, an IRI the data lacks is a 404 page, a missing or malformed one a 400 page."""
+    params = protocol.parse_urlencoded(request.query_string, "query string")
+    fmt = _choose(params)
+    given = (params.get("iri") or [""])[-1].strip()
+    store = state().store
+    try:
+        node = ox.NamedNode(given)
+    except ValueError as exc:
+        message = "Give an IRI: /resource?iri=…" if not given else f"{given!r} is not a valid IRI ({exc})"
+        return html(render_template("not_found.html", iri=given, message=message, status=400), 400)
+    if (page := page_url(node.value)) is not None:
+        return Response(status=302, headers={"Location": page})
+    if not exists(store, node):
+        message = f"<{node.value}> does not occur in the graph."
+        return html(render_template("not_found.html", iri=node.value, message=message), 404)
+    return _describe(store, node, params, fmt, "iri=" + quote(node.value, safe=":/@") + "&")
+
+
+def _describe(store: Store, node: ox.NamedNode, params: protocol.Params, fmt: Format | None, base: str):
+    """The page or RDF description of an existing node; `base` starts this page's own query links."""
+    infer = protocol.flag(params, "infer", True)
     edges = neighbours(store, node, infer)
     if fmt is not None:
         response = _rdf(store, fmt, edges, infer)
     else:
         page = build_page(store, node, edges)
+        number = _page_number(params)
+        tables = {
+            name: Table.of(rows, number, base, infer)
+            for name, rows in (("outgoing", page.outgoing), ("incoming", page.incoming))
+        }
         alternates = [(f.name, f.media_type) for f in _ALTERNATES]
-        response = html(render_template("resource.html", page=page, infer=infer, alternates=alternates))
+        response = html(
+            render_template(
+                "resource.html",
+                page=page,
+                infer=infer,
+                alternates=alternates,
+                tables=tables,
+                base=base,
+            )
+        )
     return cacheable(response)
+
+
+#: Rows of one table on a resource page before it is paged (`?page=`).
+PAGE_ROWS = 100
+
+
+def natural_key(text: str) -> tuple:
+    """Sort key with numbers by value: "Company 2" before "Company 10", 437 before 4369."""
+    parts = re.split(r"(\d+)", text.casefold())
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
+
+
+def _page_number(params: protocol.Params) -> int:
+    given = (params.get("page") or ["1"])[-1]
+    return int(given) if given.isdigit() and int(given) > 0 else 1
+
+
+@dataclass(frozen=True)
+class Table:
+    """One page of a long table of statements, naturally sorted, with links to the pages around it."""
+
+    rows: list[Link]
+    total: int
+    number: int
+    pages: int
+    first: int
+    previous: str | None
+    next: str | None
+
+    @classmethod
+    def of(cls, links: list[Link], number: int, base: str, infer: bool) -> Table:
+        ordered = sorted(
+            links, key=lambda link: (natural_key(link.predicate.text), natural_key(link.other.text))
+        )
+        pages = max(1, -(-len(ordered) // PAGE_ROWS))
+        number = min(number, pages)
+        start = (number - 1) * PAGE_ROWS
+        suffix = "" if infer else "&infer=false"
+
+        def at(n: int) -> str:
+            return f"?{base}page={n}{suffix}"
+
+        return cls(
+            ordered[start : start + PAGE_ROWS],
+            len(ordered),
+            number,
+            pages,
+            start + 1,
+            at(number - 1) if number > 1 else None,
+            at(number + 1) if number < pages else None,
+        )
 
 
 def _existing(store: Store, iri: str) -> ox.NamedNode:
@@ -284,12 +377,41 @@ def home() -> Response:
 
 @bp.get("/id/")
 def index() -> Response:
-    """Every resource of our namespace, by label."""
+    """Every resource of our namespace, grouped by kind (its asserted classes) with counts; `?filter=`
+    keeps those whose label, CURIE or local name contains the text (case and accents ignored)."""
+    params = protocol.parse_urlencoded(request.query_string, "query string")
+    wanted = (params.get("filter") or [""])[-1].strip()
     store = state().store
     found = {q.subject for q in store.quads(None, None, None, store.asserted_graphs)}
-    refs = [ref(store, n) for n in found if isinstance(n, ox.NamedNode) and n.value.startswith(PKG)]
-    refs.sort(key=lambda r: r.text.casefold())
-    return html(render_template("index.html", resources=refs))
+    nodes = [n for n in found if isinstance(n, ox.NamedNode) and n.value.startswith(PKG)]
+    needle = fold(wanted)
+    groups: dict[str, tuple[Ref | None, list[Ref]]] = {}
+    total = 0
+    for node in nodes:
+        r = ref(store, node)
+        if needle and not any(needle in fold(t) for t in (r.text, r.curie or "", node.value[len(PKG) :])):
+            continue
+        total += 1
+        kinds = [q.object for q in store.quads(node, RDF_TYPE, None, store.asserted_graphs)]
+        named = sorted({k for k in kinds if isinstance(k, ox.NamedNode)}, key=lambda k: k.value)
+        kinds_of: list[ox.NamedNode | None] = [*named] or [None]
+        for kind in kinds_of:
+            key = kind.value if kind is not None else ""
+            if key not in groups:
+                groups[key] = (ref(store, kind) if kind is not None else None, [])
+            groups[key][1].append(r)
+    ordered = sorted(
+        groups.values(), key=lambda g: (g[0] is None, natural_key(g[0].text if g[0] is not None else ""))
+    )
+    for _, members in ordered:
+        members.sort(key=lambda r: natural_key(r.text))
+    return html(render_template("index.html", groups=ordered, total=total, filter=wanted))
+
+
+def fold(text: str) -> str:
+    """Text compared without case or accents: "Contrôle" matches "controle"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
 
 
 def _instances(store: Store, cls: ox.NamedNode) -> list[ox.NamedNode]:

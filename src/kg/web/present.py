@@ -49,14 +49,17 @@ def ref(store: Store, term: OxTerm) -> Ref:
 
 
 def link_target(iri: str) -> str | None:
-    """The href for an IRI: our page for our namespace, the IRI for a linkable scheme, else None (text).
+    """The href for an IRI: our page for our namespace, `/resource?iri=…` for another IRI of a linkable
+    scheme (its page here: links never leave the site), else None (shown as text).
 
     The one place an IRI from the data or a query answer becomes a link, on every page.
     """
     if (page := page_url(iri)) is not None:
         return page
     scheme = _SCHEME.match(iri)
-    return iri if scheme and scheme[1].lower() in LINKABLE_SCHEMES else None
+    if scheme and scheme[1].lower() in LINKABLE_SCHEMES:
+        return url_for("pages.by_iri", iri=iri)
+    return None
 
 
 def page_url(iri: str) -> str | None:
