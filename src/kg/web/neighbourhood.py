@@ -94,7 +94,7 @@ def drawing(node: ox.NamedNode, node_label: str, edges: Iterable[Edge], link: Li
         other = edge.object if edge.direction == "out" else edge.subject
         assert isinstance(other, ox.NamedNode)
         other_label = edge.object_label if edge.direction == "out" else edge.subject_label
-        kind = "neighbour inferred" if edge.inferred else "neighbour"
+        kind = "neighbour dashed" if edge.inferred else "neighbour"  # not "inferred": that is the badge
         out.boxes.append(
             Box(kind, NODE_X, y, NODE_W, NODE_H, other_label, link(other.value), wrap(other_label, NODE_W, 1))
         )
