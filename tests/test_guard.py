@@ -304,6 +304,6 @@ def test_the_fingerprint_ignores_constants_and_variable_names_only() -> None:
     base = inspect('SELECT ?a WHERE { ?a <http://e/p> "x" FILTER(?a != 3) } ORDER BY ?a').fingerprint
     same = inspect("select ?b where { ?b <http://e/p> 'y' filter(?b != 4.5) } order by ?b").fingerprint
     other_iri = inspect('SELECT ?a WHERE { ?a <http://e/q> "x" FILTER(?a != 3) } ORDER BY ?a').fingerprint
-    other_shape = inspect('SELECT ?a WHERE { ?a <http://e/p> ?x FILTER(?a != 3) } ORDER BY ?a').fingerprint
+    other_shape = inspect("SELECT ?a WHERE { ?a <http://e/p> ?x FILTER(?a != 3) } ORDER BY ?a").fingerprint
     assert base == same
     assert len({base, other_iri, other_shape}) == 3

@@ -27,7 +27,7 @@ from pathlib import Path
 from . import egress, formats, sparql
 from .errors import KGError, QueryError
 from .snapshot import Snapshot
-from .store import DatasetSpec, OxigraphStore
+from .store import DatasetSpec, OxigraphStore, Store
 from .terms import parse_term
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ class _CappedBody:
             yield item
 
 
-def _answer(store: OxigraphStore, job: Job) -> Answer:
+def _answer(store: Store, job: Job) -> Answer:
     spec = DatasetSpec(job.infer, job.default_graphs, job.named_graphs)
     subs = {name: parse_term(value) for name, value in job.substitutions}
     outcome = sparql.run(store, job.text, spec, subs, job.cap, job.allowed_service_hosts, job.shape)
@@ -172,7 +172,7 @@ def _quiet_stop_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _load(conn: Connection) -> tuple[OxigraphStore, WorkerSettings, int, str] | None:
+def _load(conn: Connection) -> tuple[Store, WorkerSettings, int, str] | None:
     """Read the setup, wall off the network, load the data; None (after telling the parent) on failure."""
     folder, manifest, server_pid, settings = conn.recv()
     wall = "allowed by the operator" if settings.allow_network else egress.block_network()
@@ -185,7 +185,7 @@ def _load(conn: Connection) -> tuple[OxigraphStore, WorkerSettings, int, str] | 
 
 
 def _serve(
-    conn: Connection, store: OxigraphStore, settings: WorkerSettings, server_pid: int, wall: str
+    conn: Connection, store: Store, settings: WorkerSettings, server_pid: int, wall: str
 ) -> None:
     threading.Thread(target=_watch_server, args=(server_pid,), daemon=True).start()
     _limit_memory(settings.memory_mb)  # after loading: the limit is for queries, bulk loads peak higher
@@ -198,7 +198,7 @@ def _serve(
         conn.send(_reply(store, job, settings))
 
 
-def _reply(store: OxigraphStore, job: Job, settings: WorkerSettings) -> tuple[str, object]:
+def _reply(store: Store, job: Job, settings: WorkerSettings) -> tuple[str, object]:
     try:
         return ("ok", _answer(store, job))
     except QueryError as exc:
