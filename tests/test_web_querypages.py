@@ -192,6 +192,7 @@ def test_the_list_links_every_query_and_home_and_nav_lead_there(kg_server: Clien
         ("/queries/responsibilites", None, 404, "did you mean responsibilities"),
         ("/queries/responsibilities", {"role": '"bad'}, 400, "parameter 'role' must be an IRI"),
         ("/queries/responsibilities", {"rol": "pkg:CMO"}, 400, "has no parameter 'rol'"),
+        ("/queries/responsibilities", [("role", "pkg:CMO"), ("role", "pkg:CRO")], 400, "given 2 times"),
     ],
 )
 def test_errors_are_messages_on_the_page(kg_server: Client, path, params, status, said) -> None:
@@ -216,8 +217,9 @@ def test_page_downloads_are_named_with_their_extension(kg_server: Client) -> Non
         assert reply.status == 200, reply.text
         assert reply.headers["Content-Type"].split(";")[0] == fmt.media_type
         assert disposition(reply) == f'attachment; filename="responsibilities.{fmt.extension}"'
-    rows = list(csv.reader(io.StringIO(kg_server.get(shown.downloads[2].replace("&amp;", "&")).text)))
-    assert len(rows) - 1 == len(shown.rows)  # the download is this answer (role=pkg:CMO), not the default
+    rows = list(csv.DictReader(io.StringIO(kg_server.get(shown.downloads[2].replace("&amp;", "&")).text)))
+    assert len(rows) == len(shown.rows)  # the download is this answer (role=pkg:CMO), not the default's
+    assert {row["role"] for row in rows} == {PKG + "CMO"}
 
 
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if f.kind in (GRAPH, DATASET)], ids=lambda f: f.name)
@@ -292,3 +294,6 @@ def test_a_named_query_from_the_home_page_in_chromium(page, kg_server: Client) -
     labels = page.locator("table.results tbody tr td:nth-child(3)").all_inner_texts()
     assert labels == [row["label"]["label"] for row in cmo["rows"]]
     page.screenshot(path=str(ROOT / "docs" / "named-query.png"))
+    page.goto(f"{kg_server.url}/api/queries/stages")  # an API URL typed into the browser: the page
+    assert page.url == f"{kg_server.url}/queries/stages"
+    assert page.locator("table.results tbody tr").count() == len(api_rows(kg_server, "stages")["rows"])
