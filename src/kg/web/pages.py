@@ -31,7 +31,7 @@ from ..resolve import LABEL_PREDICATES, RDF_TYPE, MalformedName, exists, label, 
 from ..store import Store
 from ..terms import as_term
 from ..traverse import Edge, neighbours
-from . import conneg, pipeline, protocol
+from . import conneg, neighbourhood, pipeline, protocol
 from .cache import cacheable
 from .present import Ref, describe_query, html, link_target, page_url, ref
 from .state import state
@@ -296,6 +296,7 @@ def _describe(store: Store, node: ox.NamedNode, params: protocol.Params, fmt: Fo
                 alternates=alternates,
                 tables=tables,
                 base=base,
+                neighbourhood=neighbourhood.drawing(node, page.label, edges, link_target),
             )
         )
     return cacheable(response)
