@@ -297,3 +297,16 @@ def test_a_named_query_from_the_home_page_in_chromium(page, kg_server: Client) -
     page.goto(f"{kg_server.url}/api/queries/stages")  # an API URL typed into the browser: the page
     assert page.url == f"{kg_server.url}/queries/stages"
     assert page.locator("table.results tbody tr").count() == len(api_rows(kg_server, "stages")["rows"])
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "path", ["/queries", "/queries/collaboration", "/queries/describe-resource", "/queries/stage-is-before"]
+)
+def test_query_pages_do_not_scroll_sideways_at_375px(page, kg_server: Client, path: str) -> None:
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(kg_server.url + path)
+    assert page.locator("h1").count() == 1
+    root = "document.documentElement"
+    width, client = page.evaluate(f"[{root}.scrollWidth, {root}.clientWidth]")
+    assert width <= client, f"{path} is {width}px wide in a {client}px window"
