@@ -47,6 +47,13 @@ PAGES = [
     "/paths?from=CRO&to=CMO",
     "/paths?from=CRO&to=NoSuchThing",
     "/explain",
+    "/queries",
+    "/queries/describe-resource?resource=pkg%3ACRO",
+    "/queries/no-such-query",
+    "/search?q=phase",
+    "/search?q=",
+    "/id/?filter=stage",
+    "/resource?iri=https%3A%2F%2Fwww.fda.gov%2Fpatients%2Fdrug-development-process",
     "/explain?subject=CRO&predicate=rdf:type&object=Role",
     "/id/NoSuchResourceWithAVeryLongNameThatKeepsGoingAndGoingWithoutAnySpaceAtAllToBreakItUp",
 ]
