@@ -175,7 +175,7 @@ def test_resource_by_iri_redirects_ours_and_refuses_unknown_or_malformed(big_ser
     ours = big_server.get("/resource", {"iri": "https://w3id.org/pharma-kg/id/CRO"})
     assert ours.status == 302 and ours.headers["Location"].endswith("/id/CRO")
     missing, text = page(big_server, "/resource", {"iri": "http://example.org/nowhere"})
-    assert missing.status == 404 and "does not occur" in text
+    assert missing.status == 404 and "does not occur" in text and "<h1>Not found</h1>" in text
     for bad in ({"iri": "not an iri"}, {"iri": "<x>"}, {}):
         reply, text = page(big_server, "/resource", bad)
         assert reply.status == 400 and "Bad request" in text, bad
