@@ -13,7 +13,6 @@ beside the statement and quotes it under "Source"; the RDF carries the statement
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -33,7 +32,7 @@ from ..terms import as_term
 from ..traverse import Edge, neighbours
 from . import conneg, neighbourhood, pipeline, protocol
 from .cache import cacheable
-from .present import Ref, describe_query, html, link_target, page_url, ref
+from .present import Ref, describe_query, fold, html, link_target, natural_key, page_url, ref
 from .state import state
 
 bp = Blueprint("pages", __name__)
@@ -306,12 +305,6 @@ def _describe(store: Store, node: ox.NamedNode, params: protocol.Params, fmt: Fo
 PAGE_ROWS = 100
 
 
-def natural_key(text: str) -> tuple:
-    """Sort key with numbers by value: "Company 2" before "Company 10", 437 before 4369."""
-    parts = re.split(r"(\d+)", text.casefold())
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
-
-
 def _page_number(params: protocol.Params) -> int:
     given = (params.get("page") or ["1"])[-1]
     return int(given) if given.isdigit() and int(given) > 0 else 1
@@ -407,12 +400,6 @@ def index() -> Response:
     for _, members in ordered:
         members.sort(key=lambda r: natural_key(r.text))
     return html(render_template("index.html", groups=ordered, total=total, filter=wanted))
-
-
-def fold(text: str) -> str:
-    """Text compared without case or accents: "Contrôle" matches "controle"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
 
 
 def _instances(store: Store, cls: ox.NamedNode) -> list[ox.NamedNode]:

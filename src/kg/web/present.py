@@ -4,6 +4,7 @@ with our Content-Security-Policy, and a named query as it is listed (API and hom
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,3 +96,15 @@ def describe_query(query: NamedQuery) -> dict[str, Any]:
         ],
         "url": url_for("api.run_query", name=query.name),
     }
+
+
+def natural_key(text: str) -> tuple:
+    """Sort key with numbers by value: "Company 2" before "Company 10", 437 before 4369."""
+    parts = re.split(r"(\d+)", text.casefold())
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
+
+
+def fold(text: str) -> str:
+    """Text compared without case or accents: "Contrôle" matches "controle"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())

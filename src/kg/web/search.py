@@ -18,8 +18,7 @@ from ..namespaces import shorten
 from ..resolve import LABEL_PREDICATES, RDF_TYPE, label
 from ..store import Store
 from . import protocol
-from .pages import fold, natural_key
-from .present import Ref, html, ref
+from .present import Ref, fold, html, natural_key, ref
 from .state import state
 
 bp = Blueprint("search", __name__)
