@@ -309,3 +309,17 @@ def test_completion_offers_our_prefixes_and_asks_no_other_host(editor) -> None:
     editor.keyboard.type("SELECT * WHERE { ?s rdfs:la")  # a property: YASQE would ask LOV
     editor.keyboard.press("Control+Space")
     assert editor.locator(".CodeMirror-hints").count() == 0  # the fixture checks no request left
+
+
+def test_a_malformed_query_has_its_position_marked_in_the_editor(editor) -> None:
+    """The server says "malformed SPARQL at 2:3"; the editor marks that character and its line.
+    Mutation: drop the `error` listener in editor.js → no mark."""
+    set_query(editor, "SELECT ?s WHERE {\n  ?s ?p\n}")
+    editor.locator(f"{ACTIVE} .CodeMirror").click()
+    with editor.expect_response(lambda r: r.url.endswith("/sparql") and r.request.method == "POST") as sent:
+        editor.keyboard.press("Control+Enter")
+    assert sent.value.status == 400
+    mark = editor.locator(f"{ACTIVE} .CodeMirror .kg-error-mark")
+    mark.first.wait_for()
+    assert "malformed SPARQL at" in (mark.first.get_attribute("title") or "")
+    assert editor.locator(f"{ACTIVE} .CodeMirror .kg-error-line").count() == 1

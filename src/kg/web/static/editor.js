@@ -49,9 +49,45 @@
   });
   root.hidden = false;
 
+  // A malformed query: the server's message names the place ("malformed SPARQL at 3:14: …"); mark it
+  // in the editor (the character and its line) until the next run.
+  const marks = new WeakMap();
+  const clearMarks = (yasqe) => {
+    for (const clear of marks.get(yasqe) || []) clear();
+    marks.set(yasqe, []);
+  };
+  const markError = (yasqe, message) => {
+    const found = /at (\d+):(\d+)/.exec(String(message));
+    if (!found) return;
+    const line = Math.min(Number(found[1]) - 1, yasqe.lineCount() - 1);
+    if (line < 0) return;
+    const length = yasqe.getLine(line).length;
+    // the column may point just past the line's end (a missing token): mark its last character then
+    const ch = Math.max(0, Math.min(Number(found[2]) - 1, length - 1));
+    yasqe.addLineClass(line, "background", "kg-error-line");
+    marks.get(yasqe).push(() => yasqe.removeLineClass(line, "background", "kg-error-line"));
+    if (length > 0) {
+      const mark = yasqe.markText({ line, ch }, { line, ch: ch + 1 }, {
+        className: "kg-error-mark",
+        attributes: { title: String(message) },
+      });
+      marks.get(yasqe).push(() => mark.clear());
+    }
+  };
+  const hooked = new WeakSet();
+
   // Our endpoint and the infer toggle, applied to whichever tab runs a query, just before it runs.
   yasgui.on("queryBefore", (_yasgui, tab) => {
     tab.setRequestConfig({ endpoint, args: withInfer(tab.getRequestConfig().args) });
+    const yasqe = tab.getYasqe();
+    clearMarks(yasqe);
+    if (!hooked.has(yasqe)) {
+      hooked.add(yasqe);
+      yasqe.on("error", (...args) => {
+        const error = args.find((arg) => arg instanceof Error) || args[args.length - 1];
+        markError(yasqe, error && error.message ? error.message : error);
+      });
+    }
   });
 
   // The named queries: a click opens one in its own tab (the same tab if open already) and runs it.
