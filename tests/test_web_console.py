@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 import pytest
+from playwright.sync_api import expect
 
 from kg.namespaces import QUERY_PREFIXES
 from kg.web import DEFAULTS
@@ -252,15 +253,20 @@ def test_results_sort_page_filter_and_download(editor) -> None:
     assert info(editor) == "Showing 1 to 50 of 120 entries"
     assert column(editor, 1) == items[:50]  # as the answer came
     header = editor.locator(f"{ACTIVE} .yasr thead th", has_text="item")
+    first_cell = editor.locator(f"{ACTIVE} .yasr tbody tr td:nth-child(2)").first
+    status = editor.locator(f"{ACTIVE} .yasr .dt-info")
+    # the table redraws after each click: wait (bounded, Playwright's expect) for the redraw, then read
     header.click()
+    expect(first_cell).to_have_text("item-001")
     assert column(editor, 1) == [f"item-{i:03d}" for i in range(1, 51)]
     header.click()
+    expect(first_cell).to_have_text("item-120")
     assert column(editor, 1)[:3] == ["item-120", "item-119", "item-118"]
     editor.locator(f"{ACTIVE} .yasr .dt-paging-button.next").click()
-    assert info(editor) == "Showing 51 to 100 of 120 entries"
+    expect(status).to_have_text("Showing 51 to 100 of 120 entries")
     assert column(editor, 1)[0] == "item-070"
     editor.locator(f"{ACTIVE} .yasr .tableFilter").press_sequentially("item-11")
-    assert info(editor) == "Showing 1 to 10 of 10 entries (filtered from 120 total entries)"
+    expect(status).to_have_text("Showing 1 to 10 of 10 entries (filtered from 120 total entries)")
     assert column(editor, 1) == [f"item-{i}" for i in range(119, 109, -1)]
     with editor.expect_download() as download:
         editor.locator(f"{ACTIVE} .yasr_downloadIcon").click()
