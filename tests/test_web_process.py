@@ -13,7 +13,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from web_fixtures import MAX_BODY, MAX_ROWS, PREFIX, QUERY_TIMEOUT, Client, Reply, launch, stop_server
+from web_fixtures import (
+    MAX_BODY,
+    PREFIX,
+    Client,
+    Reply,
+    start_server,
+    stop_server,
+)
 
 pytest_plugins = ["web_fixtures"]
 
@@ -38,21 +44,7 @@ def start(
     ontology: Path, cache: Path, workers: int, ports: list[int] | None = None, **settings: str
 ) -> tuple[subprocess.Popen, Client]:
     """`kg serve --workers N` with the small test limits, healthy (on one of `ports` if given)."""
-    env = {
-        **os.environ,
-        "KG_ONTOLOGY": str(ontology),
-        "KG_CACHE_DIR": str(cache),
-        "KG_QUERY_TIMEOUT": str(QUERY_TIMEOUT),
-        "KG_MAX_ROWS": str(MAX_ROWS),
-        "KG_MAX_BODY": str(MAX_BODY),
-        "KG_QUERY_WORKERS": "2",
-        **settings,
-    }
-
-    def command(port: int) -> list[str]:
-        return [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--workers", str(workers)]
-
-    return launch(command, env, ports=ports)
+    return start_server(ontology, cache, ports=ports, workers=workers, **settings)
 
 
 def _stat(pid: int) -> list[str] | None:

@@ -206,9 +206,11 @@ def start_server(
     cache: Path,
     ports: Iterable[int] | None = None,
     attempts: int = PORT_ATTEMPTS,
+    workers: int = 1,
     **settings: str,
 ) -> tuple[subprocess.Popen, Client]:
-    """`kg serve` over `ontology` with the small test limits (overridden by `settings`), via `launch`."""
+    """`kg serve --workers N` over `ontology` with the small test limits (overridden by `settings`),
+    via `launch`."""
     env = {
         **os.environ,
         "KG_ONTOLOGY": str(ontology),
@@ -221,7 +223,7 @@ def start_server(
     }
 
     def command(port: int) -> list[str]:
-        return [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--workers", "1"]
+        return [sys.executable, "-m", "kg.cli", "serve", "--port", str(port), "--workers", str(workers)]
 
     return launch(command, env, ports=ports, attempts=attempts)
 
