@@ -206,8 +206,12 @@ def column(editor, index: int) -> list[str]:
     return editor.locator(f"{ACTIVE} .yasr tbody tr td:nth-child({index + 1})").all_inner_texts()
 
 
-def info(editor) -> str:
-    return editor.locator(f"{ACTIVE} .yasr .dt-info").inner_text()
+def expect_info(editor, text: str) -> None:
+    """Wait (bounded, Playwright's expect) until the table's status line reads `text`.
+
+    YASR redraws the table after the response arrives: reading it at once can see the last answer.
+    """
+    expect(editor.locator(f"{ACTIVE} .yasr .dt-info")).to_have_text(text)
 
 
 @pytest.mark.browser
@@ -235,8 +239,8 @@ def test_a_typed_query_runs_with_ctrl_enter_and_shows_its_rows(editor, kg_server
     expected = json.loads(kg_server.query(text, "application/sparql-results+json").body)
     stages = sorted(b["stage"]["value"].removeprefix(PKG) for b in expected["results"]["bindings"])
     assert "PhaseIIStage" in stages
+    expect_info(editor, f"Showing 1 to {len(stages)} of {len(stages)} entries")
     assert sorted(cell.removeprefix("pkg:") for cell in column(editor, 1)) == stages
-    assert info(editor) == f"Showing 1 to {len(stages)} of {len(stages)} entries"
     link = editor.locator(f"{ACTIVE} .yasr a.iri", has_text="pkg:PhaseIIStage")
     assert link.get_attribute("href") == "/id/PhaseIIStage"  # our page, not w3id.org
     editor.evaluate("document.getElementById('editor').scrollIntoView()")
@@ -250,7 +254,7 @@ def test_results_sort_page_filter_and_download(editor) -> None:
     values = " ".join(f'"{item}"' for item in items)
     set_query(editor, f"SELECT ?item WHERE {{ VALUES ?item {{ {values} }} }}")
     run(editor)
-    assert info(editor) == "Showing 1 to 50 of 120 entries"
+    expect_info(editor, "Showing 1 to 50 of 120 entries")
     assert column(editor, 1) == items[:50]  # as the answer came
     header = editor.locator(f"{ACTIVE} .yasr thead th", has_text="item")
     first_cell = editor.locator(f"{ACTIVE} .yasr tbody tr td:nth-child(2)").first
@@ -282,10 +286,10 @@ def test_the_infer_toggle_sends_infer_false(editor, kg_server: Client) -> None:
     assert rows > 0
     set_query(editor, STAGES)
     run(editor)
-    assert info(editor) == f"Showing 1 to {rows} of {rows} entries"
+    expect_info(editor, f"Showing 1 to {rows} of {rows} entries")
     editor.uncheck("#infer")
     run(editor)
-    assert info(editor) == "Showing 0 to 0 of 0 entries"  # activeInStage is inferred
+    expect_info(editor, "Showing 0 to 0 of 0 entries")  # activeInStage is inferred
     bodies = [parse_qs(body) for method, url, body in editor.requested if url.endswith("/sparql")]
     assert [b.get("infer") for b in bodies] == [None, ["false"]]
 
