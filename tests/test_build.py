@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -253,25 +254,38 @@ def test_inconsistent_manifest_is_damage(built, change, reason):
     assert kg_snapshot._manifest_problem(change(snapshot.manifest), snapshot.key).startswith(reason)
 
 
+def _store(folder: Path) -> Path:
+    return folder / "store"
+
+
+def _largest_store_file(folder: Path) -> Path:
+    return max((p for p in _store(folder).iterdir() if p.suffix == ".sst"), key=lambda p: p.stat().st_size)
+
+
+def _cut_store_file(folder: Path) -> None:
+    path = _largest_store_file(folder)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
 @pytest.mark.parametrize(
     ("damage", "reason"),
     [
-        (_cut_at_a_line, r"graph <[^>]+> holds \d+ triples, the manifest says \d+"),
-        (_append_foreign_quad, f"graph <{graph_iri('data')}> holds 4 triples, the manifest says 3"),
+        (_cut_store_file, r"store/\d+\.sst is \d+ bytes, the manifest says \d+"),
+        (lambda f: _largest_store_file(f).unlink(), r"store/\d+\.sst is missing"),
         (
-            _append_default_graph_triple,
-            "1 triple\\(s\\) in graphs the manifest does not list: the default graph",
+            lambda f: (_store(f) / "000999.sst").write_bytes(b"x"),
+            "store/ holds files the manifest does not list: 000999.sst",
         ),
+        (lambda f: shutil.rmtree(_store(f)), "store/ is missing"),
+        (lambda f: (shutil.rmtree(_store(f)), _store(f).write_text("x")), "store is not a folder"),
         (
-            lambda f: _append(f, f"{FOREIGN} <http://example.org/other> ."),
-            "1 triple\\(s\\) in graphs the manifest does not list: <http://example\\.org/other>",
+            lambda f: (_store(f) / "CURRENT").write_text("MANIFEST-9\n"),
+            "store/CURRENT is 11 bytes, the manifest says 16",
         ),
-        (_cut_mid_line, "dataset.nq does not parse: .+"),
-        (lambda f: _nq(f).unlink(), "dataset.nq is missing"),
     ],
 )
-def test_a_file_changed_after_verification_fails_the_load(built, damage, reason):
-    """The store's count check is the second line of defence: the same error, never wrong counts."""
+def test_a_store_changed_after_verification_fails_the_open(built, damage, reason):
+    """The store's files are checked again when it is opened: the same error, never wrong answers."""
     _, _, snapshot = built
     damage(snapshot.folder)
     with pytest.raises(build.CacheDamaged) as err:
@@ -283,6 +297,27 @@ def test_a_file_changed_after_verification_fails_the_load(built, damage, reason)
     )
     assert re.fullmatch(expected, err.value.message), err.value.message
     assert build.verify(snapshot) is not None
+
+
+def test_a_store_that_rocksdb_refuses_is_damage(built):
+    """Files of the right size that RocksDB cannot open (CURRENT names no manifest) are damage too."""
+    _, _, snapshot = built
+    current = _store(snapshot.folder) / "CURRENT"
+    current.write_text("MANIFEST-999999"[: current.stat().st_size - 1] + "\n")
+    with pytest.raises(build.CacheDamaged, match=r"\(store/ cannot be opened: .+\) and it changed"):
+        OxigraphStore(snapshot)
+
+
+def test_the_store_opens_read_only_and_answers_like_the_nquads(built):
+    """What is served (the on-disk store) holds exactly the quads of dataset.nq, graph by graph."""
+    _, _, snapshot = built
+    store = OxigraphStore(snapshot)
+    served = {str(q) for q in store.quads()}
+    written = {str(q) for q in ox.parse(path=str(snapshot.nquads), format=ox.RdfFormat.N_QUADS)}
+    assert served == written and len(written) == sum(snapshot.manifest["graphs"].values())
+    with pytest.raises(RuntimeError, match="read-write"):
+        store._store.update("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }")
+    assert kg_snapshot.store_files(snapshot.store) == snapshot.manifest["store"]["files"]
 
 
 def test_a_manifest_handed_over_without_a_field_fails_the_load(built):

@@ -16,6 +16,7 @@ verified; `verify` re-checks a snapshot cheaply for long-running holders of one.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -37,19 +38,21 @@ from .snapshot import (
     BUILD_FORMAT,
     DATASET,
     MANIFEST,
+    STORE,
     CacheDamaged,
     Snapshot,
     damaged,
     file_sha256,
-    load,
+    open_read_only,
     read_verified,
+    store_files,
     verify,
 )
 from .sources import Source, discover, parse_turtle, shapes_path
 from .terms import quads
 from .validate import validate
 
-__all__ = ["CacheDamaged", "Snapshot", "build", "check", "load", "verify"]
+__all__ = ["CacheDamaged", "Snapshot", "build", "check", "open_read_only", "verify"]
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +177,7 @@ def _write_snapshot(folder: Path, manifest: dict, graphs: dict[str, rdflib.Graph
             "bytes": (staging / DATASET).stat().st_size,
             "sha256": file_sha256(staging / DATASET),
         }
+        manifest["store"] = {"path": STORE, "files": _write_store(staging / STORE, staging / DATASET)}
         manifest["build_seconds"] = round(time.perf_counter() - started, 3)
         _write_manifest(staging / MANIFEST, manifest)
         _install(staging, folder)
@@ -190,6 +194,23 @@ def _write_dataset(path: Path, graphs: dict[str, rdflib.Graph]) -> dict[str, int
             ox.serialize(_distinct(quads(graph, name), seen), out, ox.RdfFormat.N_QUADS)
             counts[name] = len(seen)
     return counts
+
+
+def _write_store(folder: Path, nquads: Path) -> dict[str, int]:
+    """Bulk-load the N-Quads into a new on-disk Oxigraph store, closed before it is listed.
+
+    Readers open it read-only, which is undefined while a writer holds it: the writer is dropped (and
+    its files flushed and compacted) before the snapshot is renamed into place.
+    """
+    store = ox.Store(str(folder))
+    try:
+        store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+        store.flush()
+        store.optimize()
+    finally:
+        del store
+        gc.collect()
+    return store_files(folder)
 
 
 def _distinct(items: Iterable[ox.Quad], seen: set[ox.Quad]) -> Iterator[ox.Quad]:

@@ -1,8 +1,11 @@
 """A built snapshot on disk, read back and trusted only after checking: the read side of the cache.
 
-A snapshot is a folder `<cache>/<key>/` holding `dataset.nq` and `manifest.json`. The manifest records
-the dataset's byte size and sha256 and the triple count of every graph; `read_verified` checks them all
-before a cached copy is reused, and `load` checks the counts again once Oxigraph holds the data.
+A snapshot is a folder `<cache>/<key>/` holding `manifest.json`, `store/` (an Oxigraph on-disk store:
+what every reader opens, read-only, so memory per process does not grow with the data and a restart
+loads nothing) and `dataset.nq` (the same quads as N-Quads: the portable copy the store is bulk-loaded
+from). The manifest records the dataset's byte size and sha256, the byte size of every file of the
+store, and the triple count of every graph; `read_verified` checks them all before a cached copy is
+reused, and `open_read_only` checks the store's files again when a process opens it.
 
 This module imports only pyoxigraph and the standard library: query workers start from it, and they
 must not pay for rdflib, owlrl and pyshacl (build.py, the write side) on every start.
@@ -20,8 +23,8 @@ import pyoxigraph as ox
 
 from .errors import KGError
 
-BUILD_FORMAT = 2  # bump when the snapshot layout or the noise rule changes (2: dataset size + sha256)
-DATASET, MANIFEST = "dataset.nq", "manifest.json"
+BUILD_FORMAT = 3  # bump when the snapshot layout or the noise rule changes (3: the on-disk store)
+DATASET, MANIFEST, STORE = "dataset.nq", "manifest.json", "store"
 CHUNK = 1 << 20  # hash in 1 MiB reads: constant memory at any dataset size
 
 # What every reader of a manifest relies on: field → accepted type(s). `bool` is excluded separately.
@@ -37,6 +40,7 @@ FIELDS: dict[str, type | tuple[type, ...]] = {
     "build_format": int,
     "build_seconds": (int, float),
     "dataset": dict,
+    "store": dict,
 }
 INPUT_FIELDS = ("path", "graph", "sha256")
 
@@ -59,6 +63,10 @@ class Snapshot:
         return self.folder / DATASET
 
     @property
+    def store(self) -> Path:
+        return self.folder / STORE
+
+    @property
     def key(self) -> str:
         return self.manifest["key"]
 
@@ -69,21 +77,28 @@ def verify(snapshot: Snapshot) -> str | None:
     For holders of a snapshot that outlive one build (the query workers). A rebuild of the same key by
     another process also counts as a mismatch: its bytes differ (blank-node labels, order).
     """
-    return _manifest_problem(snapshot.manifest, snapshot.folder.name) or _dataset_problem(
-        snapshot.folder, snapshot.manifest
+    return (
+        _manifest_problem(snapshot.manifest, snapshot.folder.name)
+        or _store_problem(snapshot.folder, snapshot.manifest)
+        or _dataset_problem(snapshot.folder, snapshot.manifest)
     )
 
 
-def load(snapshot: Snapshot) -> tuple[ox.Store, dict[str | None, int]]:
-    """An Oxigraph store holding the snapshot, and its quad count per graph (None: all graphs).
+def open_read_only(snapshot: Snapshot) -> tuple[ox.Store, dict[str | None, int]]:
+    """The snapshot's on-disk store, opened read-only, and its quad count per graph (None: all graphs).
 
-    The counts are checked against the manifest: the files were verified before, so a difference means
-    they changed since. One pass per graph, kept by the store so `count()` never walks them again.
+    Opening costs milliseconds at any size, and any number of processes may hold it at once. The
+    store's files are checked against the manifest first (names and sizes; RocksDB checksums each block
+    as it reads it), so a store damaged after the cache was verified is `CacheDamaged`, not wrong answers.
     """
-    store = ox.Store()
-    problem = _manifest_problem(snapshot.manifest, snapshot.folder.name)
+    problem = _manifest_problem(snapshot.manifest, snapshot.folder.name) or _store_problem(
+        snapshot.folder, snapshot.manifest
+    )
     if problem is None:
-        problem = _bulk_load(store, snapshot.nquads) or _count_problem(store, snapshot.manifest["graphs"])
+        try:
+            store = ox.Store.read_only(str(snapshot.store))
+        except OSError as exc:
+            problem = f"{STORE}/ cannot be opened: {exc}"
     if problem is not None:
         raise damaged(snapshot.folder, problem, "it changed after it was verified")
     counts: dict[str | None, int] = dict(snapshot.manifest["graphs"])
@@ -91,17 +106,16 @@ def load(snapshot: Snapshot) -> tuple[ox.Store, dict[str | None, int]]:
     return store, counts
 
 
-def _bulk_load(store: ox.Store, path: Path) -> str | None:
-    """Load the N-Quads; a failure is a damaged file, reported as the reason."""
-    try:
-        store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
-    except FileNotFoundError:
-        return f"{DATASET} is missing"
-    except SyntaxError as exc:
-        return f"{DATASET} does not parse: {exc.msg}"
-    except OSError as exc:
-        return f"{DATASET} is unreadable: {exc.strerror or exc}"
-    return None
+def store_files(folder: Path) -> dict[str, int]:
+    """Every file of an on-disk store and its size: what the manifest records and readers check.
+
+    RocksDB's LOG files are left out: they are diagnostics that no read depends on.
+    """
+    return {
+        path.name: path.stat().st_size
+        for path in sorted(folder.iterdir())
+        if path.is_file() and not path.name.startswith("LOG")
+    }
 
 
 def damaged(folder: Path, problem: str, outcome: str) -> CacheDamaged:
@@ -126,7 +140,11 @@ def read_verified(folder: Path, key: str) -> tuple[dict | None, str | None]:
         return None, f"{MANIFEST} is not valid JSON: {exc}"
     except (OSError, UnicodeDecodeError) as exc:
         return None, f"{MANIFEST} is unreadable: {getattr(exc, 'strerror', None) or exc}"
-    problem = _manifest_problem(manifest, key) or _dataset_problem(folder, manifest)
+    problem = (
+        _manifest_problem(manifest, key)
+        or _store_problem(folder, manifest)
+        or _dataset_problem(folder, manifest)
+    )
     return (None, problem) if problem else (manifest, None)
 
 
@@ -148,7 +166,11 @@ def _manifest_problem(manifest: Any, key: str) -> str | None:
         return f"{MANIFEST} is for build {manifest['key']!r}, not {key!r}"
     if manifest["build_format"] != BUILD_FORMAT:
         return f"{MANIFEST} is build format {manifest['build_format']}, not {BUILD_FORMAT}"
-    return _dataset_field_problem(manifest["dataset"]) or _graphs_problem(manifest)
+    return (
+        _dataset_field_problem(manifest["dataset"])
+        or _store_field_problem(manifest["store"])
+        or _graphs_problem(manifest)
+    )
 
 
 def _dataset_field_problem(dataset: dict) -> str | None:
@@ -157,6 +179,37 @@ def _dataset_field_problem(dataset: dict) -> str | None:
         return f"{MANIFEST} has no byte size for {DATASET}"
     if not isinstance(digest, str) or len(digest) != 64:
         return f"{MANIFEST} has no sha256 for {DATASET}"
+    return None
+
+
+def _store_field_problem(store: dict) -> str | None:
+    files = store.get("files")
+    if not isinstance(files, dict) or not files:
+        return f"{MANIFEST} lists no files for {STORE}/"
+    if not all(isinstance(n, str) and _is(size, int) and size >= 0 for n, size in files.items()):
+        return f"{MANIFEST} has a {STORE}/ file size that is not a whole number"
+    return None
+
+
+def _store_problem(folder: Path, manifest: dict) -> str | None:
+    """Are the store's files there, with the sizes the manifest recorded, and no others? One listing."""
+    expected = manifest["store"]["files"]
+    try:
+        found = store_files(folder / STORE)
+    except FileNotFoundError:
+        return f"{STORE}/ is missing"
+    except NotADirectoryError:
+        return f"{STORE} is not a folder"
+    except OSError as exc:
+        return f"{STORE}/ is unreadable: {exc.strerror or exc}"
+    for name, size in expected.items():
+        if name not in found:
+            return f"{STORE}/{name} is missing"
+        if found[name] != size:
+            return f"{STORE}/{name} is {found[name]} bytes, the manifest says {size}"
+    extra = sorted(set(found) - set(expected))
+    if extra:
+        return f"{STORE}/ holds files the manifest does not list: {', '.join(extra[:3])}"
     return None
 
 
@@ -198,17 +251,3 @@ def file_sha256(path: Path) -> str:
         while chunk := data.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _count_problem(store: ox.Store, expected: dict[str, int]) -> str | None:
-    """One pass per graph; `len(store)` (native, fast) then catches quads in graphs the manifest lacks."""
-    for graph, says in expected.items():
-        has = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
-        if has != says:
-            return f"graph <{graph}> holds {has} triples, the manifest says {says}"
-    extra = len(store) - sum(expected.values())
-    if extra:
-        others = sorted(g.value for g in store.named_graphs() if g.value not in expected)
-        where = ", ".join(f"<{g}>" for g in others) or "the default graph"
-        return f"{extra} triple(s) in graphs the manifest does not list: {where}"
-    return None

@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from .errors import QueryError, UnknownGraph
 from .namespaces import KNOWN_NAMESPACES, PREFIXES, QUERY_PREFIXES
-from .snapshot import Snapshot, load
+from .snapshot import Snapshot, open_read_only
 from .terms import Node, OxTerm, Term, as_term
 
 
@@ -120,11 +120,11 @@ class Store(Protocol):
 
 
 class OxigraphStore:
-    """A `Store` held in memory by Oxigraph, loaded from a snapshot's N-Quads."""
+    """A `Store` backed by a snapshot's on-disk Oxigraph store, opened read-only (shared, nothing loaded)."""
 
     def __init__(self, snapshot: Snapshot) -> None:
-        # load() checks every graph's count against the manifest (CacheDamaged if they differ)
-        self._store, self._counts = load(snapshot)
+        # the store's files are checked against the manifest first (CacheDamaged if they differ)
+        self._store, self._counts = open_read_only(snapshot)
         self.key = snapshot.key
         self.manifest = snapshot.manifest
         self.asserted_graphs = tuple(snapshot.manifest["asserted_graphs"])
