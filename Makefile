@@ -49,6 +49,10 @@ lint: $(STAMP)
 bench: $(STAMP)  ## print the benchmark tables
 	$(BIN)/python -m bench
 
+.PHONY: bench-scale
+bench-scale: $(STAMP)  ## the scale tables: user data at 10k, 100k and 1M triples against the floor peers
+	$(BIN)/python -m bench --scale 10000,100000,1000000
+
 reliability: $(STAMP)  ## fuzz, load, SIGKILL and cache damage against kg serve; QUICK=1 for the reduced scale
 	$(BIN)/python -m reliability $(if $(QUICK),--quick)
 

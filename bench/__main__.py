@@ -1,5 +1,8 @@
 """`python -m bench` (`make bench`): build, cold start and query latency tables, then the HTTP tables.
 
+`python -m bench --scale 10000,100000,1000000` (`make bench-scale`) runs the scale benchmark instead
+(bench/scale.py): seeded user data at each size, built, reasoned, served and queried against its peers.
+
 Everything runs in a temporary folder that is removed at the end; every server started is stopped,
 even when a step fails. Progress goes to stderr through logging; the tables go to stdout.
 """
@@ -17,10 +20,12 @@ from pathlib import Path
 
 from kg.table import render
 
-from . import synthetic
+from . import scale, synthetic
 from .bounded import Samples
 from .core import Built, QueryTiming, build_fresh, cold_start, named_queries, time_queries
 from .endpoints import OURS, HttpRun, http_queries, run_http
+from .scale import PARTS, parse_sizes
+from .scale import Options as ScaleOptions
 from .stats import ms, percentile, ratio
 
 log = logging.getLogger("bench")
@@ -55,12 +60,60 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="domain",
         help="data the HTTP servers serve (%(default)s; rdflib-endpoint is very slow on the synthetic one)",
     )
+    scale = parser.add_argument_group("scale benchmark (bench/scale.py)")
+    scale.add_argument(
+        "--scale",
+        metavar="SIZES",
+        help="comma-separated user-data sizes in triples (10000,100k,1M): run the scale benchmark instead",
+    )
+    scale.add_argument(
+        "--scale-parts",
+        default=",".join(PARTS),
+        help="parts of the scale benchmark to run (%(default)s); --no-http drops http",
+    )
+    scale.add_argument(
+        "--scale-repeat", type=int, default=5, help="timed runs per named query at scale (%(default)s)"
+    )
+    scale.add_argument(
+        "--owlrl-max",
+        type=int,
+        default=20_000,
+        help="largest size owlrl is timed at in the reasoning table (%(default)s; it is ~1 s per 1k triples)",
+    )
+    scale.add_argument(
+        "--roundtrip-requests", type=int, default=300, help="requests timed in the round-trip part"
+    )
     return parser.parse_args(argv)
 
 
+def scale_options(args: argparse.Namespace, argv: list[str]) -> ScaleOptions:
+    """The scale benchmark's options from the command line (the command is printed with each table)."""
+    parts = tuple(p.strip() for p in args.scale_parts.split(",") if p.strip())
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        raise SystemExit(f"unknown --scale-parts: {', '.join(unknown)} (known: {', '.join(PARTS)})")
+    if not args.http:
+        parts = tuple(p for p in parts if p != "http")
+    return ScaleOptions(
+        sizes=parse_sizes(args.scale),
+        seed=args.seed,
+        parts=parts,
+        repeat=args.scale_repeat,
+        budget=args.budget,
+        owlrl_max=args.owlrl_max,
+        clients=args.clients,
+        duration=args.duration,
+        roundtrip_requests=args.roundtrip_requests,
+        command=" ".join([".venv/bin/python -m bench", *argv]),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[bench] %(message)s", stream=sys.stderr)
+    if args.scale:
+        return scale.main(scale_options(args, argv))
     started = time.perf_counter()
     queries, needs_values = named_queries()
     if needs_values:
