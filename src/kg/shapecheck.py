@@ -1,0 +1,573 @@
+"""SHACL validation as SPARQL on Oxigraph: the shapes compiled to queries, run where the data already is.
+
+`validate.validate` (pyshacl over rdflib) needs 529 s for a million triples; a user's data must not cost
+that on every build. This module gives the same violations (focus node, path, message) for the part
+of SHACL Core that `ontology/shapes.ttl` uses, by compiling each constraint into one SPARQL query over
+the union of the checked graphs.
+
+**RDFS, as pyshacl's `inference="rdfs"` does it.** pyshacl first adds the RDFS closure of the data,
+then validates. Here nothing is added: the queries read RDFS through property paths instead.
+
+* A node is an instance of C when `?x rdf:type/rdfs:subClassOf* C`, or it is the subject of a
+  property (or subproperty) whose `rdfs:domain` is C or a subclass of it, or the object of one whose
+  `rdfs:range` is. Literals typed by a range count as targets (pyshacl targets them too) but never
+  satisfy `sh:class` (pyshacl refuses literals there). The RDFS axioms that type by domain or range
+  (`rdf:subject rdfs:domain rdf:Statement`, …) are part of the pattern, as they are of the closure.
+* The values of a path P are those of P and of every `rdfs:subPropertyOf*` P; `sh:targetSubjectsOf`
+  follows subproperties the same way.
+
+**Supported, exactly:** targets `sh:targetClass`, `sh:targetSubjectsOf`; paths: an IRI or
+`[ sh:inversePath IRI ]`; constraints `sh:nodeKind`, `sh:pattern` (no `sh:flags`), `sh:datatype`,
+`sh:languageIn`, `sh:uniqueLang`, `sh:minCount`, `sh:maxCount`, `sh:class`, `sh:in`, `sh:minInclusive`,
+`sh:minLength`; `sh:property` from node shapes; `sh:message`; `sh:severity sh:Violation`. Any other
+term of the SHACL namespace on a shape raises `UnsupportedShape` (naming it and the shape) instead of
+being skipped, so a constraint added to shapes.ttl is never silently lost: support it here, or keep
+validating with pyshacl.
+
+**Results are pyshacl's, one for one:** one per (focus, value) for value constraints, one per focus
+for counts, one per duplicated language for `sh:uniqueLang`, and once per parent node shape when two
+node shapes share a property shape. Two differences, both in rendering: an inverse path is shown as
+`^pkg:hasResponsibility` (pyshacl's report holds a blank node, which `validate` prints as `_:N…`),
+and blank nodes have Oxigraph's identifiers, not rdflib's. Without `sh:message`, the messages
+imitate pyshacl's defaults; those naming a focus node or a list are close, not identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .errors import SourceError
+from .namespaces import shorten
+from .validate import Violation
+
+__all__ = ["UnsupportedShape", "check", "compile_shapes"]
+
+SH = "http://www.w3.org/ns/shacl#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+_TYPE = ox.NamedNode(RDF + "type")
+_FIRST, _REST, _NIL = ox.NamedNode(RDF + "first"), ox.NamedNode(RDF + "rest"), ox.NamedNode(RDF + "nil")
+
+
+#: An RDF term as the parser and the query results give it (RDF-star triples are not expected).
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+
+def _sh(name: str) -> ox.NamedNode:
+    return ox.NamedNode(SH + name)
+
+
+#: SHACL terms a shape may carry that are not constraints: structure and documentation.
+_STRUCTURE = {"targetClass", "targetSubjectsOf", "property", "path", "message", "severity"}
+_DOCUMENTATION = {"name", "description", "order", "group", "defaultValue"}
+#: The constraint components compiled below; anything else in the sh: namespace is refused.
+_CONSTRAINTS = (
+    "nodeKind",
+    "pattern",
+    "datatype",
+    "languageIn",
+    "uniqueLang",
+    "minCount",
+    "maxCount",
+    "class",
+    "in",
+    "minInclusive",
+    "minLength",
+)
+_SUPPORTED = _STRUCTURE | _DOCUMENTATION | set(_CONSTRAINTS)
+
+_NODE_KINDS = {
+    "IRI": "isIRI(?value)",
+    "BlankNode": "isBlank(?value)",
+    "Literal": "isLiteral(?value)",
+    "BlankNodeOrIRI": "!isLiteral(?value)",
+    "BlankNodeOrLiteral": "!isIRI(?value)",
+    "IRIOrLiteral": "!isBlank(?value)",
+}
+
+#: Datatypes SPARQL can cast to: a literal of these must also be well-formed ("abc"^^xsd:integer is not).
+_CASTABLE = {XSD + t for t in ("integer", "decimal", "double", "float", "boolean", "dateTime", "string")}
+
+#: The RDFS axiomatic triples that type nodes by domain or range (RDF 1.1 Semantics, section 9.2.1);
+#: owlrl's RDFS closure, and so pyshacl, holds them, so e.g. every rdf:subject-subject is an rdf:Statement.
+_AXIOM_DOMAINS = {
+    RDF + "type": RDFS + "Resource",
+    RDFS + "domain": RDF + "Property",
+    RDFS + "range": RDF + "Property",
+    RDFS + "subPropertyOf": RDF + "Property",
+    RDFS + "subClassOf": RDFS + "Class",
+    RDF + "subject": RDF + "Statement",
+    RDF + "predicate": RDF + "Statement",
+    RDF + "object": RDF + "Statement",
+    RDFS + "member": RDFS + "Resource",
+    RDF + "first": RDF + "List",
+    RDF + "rest": RDF + "List",
+    RDFS + "seeAlso": RDFS + "Resource",
+    RDFS + "isDefinedBy": RDFS + "Resource",
+    RDFS + "comment": RDFS + "Resource",
+    RDFS + "label": RDFS + "Resource",
+    RDF + "value": RDFS + "Resource",
+}
+_AXIOM_RANGES = {
+    RDF + "type": RDFS + "Class",
+    RDFS + "domain": RDFS + "Class",
+    RDFS + "range": RDFS + "Class",
+    RDFS + "subPropertyOf": RDF + "Property",
+    RDFS + "subClassOf": RDFS + "Class",
+    RDF + "subject": RDFS + "Resource",
+    RDF + "predicate": RDFS + "Resource",
+    RDF + "object": RDFS + "Resource",
+    RDFS + "member": RDFS + "Resource",
+    RDF + "first": RDFS + "Resource",
+    RDF + "rest": RDF + "List",
+    RDFS + "seeAlso": RDFS + "Resource",
+    RDFS + "isDefinedBy": RDFS + "Resource",
+    RDFS + "comment": RDFS + "Literal",
+    RDFS + "label": RDFS + "Literal",
+    RDF + "value": RDFS + "Resource",
+}
+
+
+class UnsupportedShape(SourceError):
+    """The shapes file uses SHACL this compiler does not implement; validating would silently skip it."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """One compiled constraint: a SELECT binding ?focus (one row per result), and how to report it."""
+
+    shape: str
+    component: str
+    path: str
+    message: str
+    sparql: str
+
+
+@dataclass
+class _Triples:
+    """The shapes graph, indexed by subject then predicate (it has a few hundred triples)."""
+
+    index: dict[Term, dict[str, list[Term]]] = field(default_factory=dict)
+
+    def add(self, triple: ox.Quad) -> None:
+        subject = triple.subject
+        assert isinstance(subject, ox.NamedNode | ox.BlankNode)
+        self.index.setdefault(subject, {}).setdefault(triple.predicate.value, []).append(triple.object)
+
+    def objects(self, subject: Term, predicate: str) -> list[Term]:
+        return self.index.get(subject, {}).get(predicate, [])
+
+    def one(self, subject: Term, predicate: str) -> Term | None:
+        found = self.objects(subject, predicate)
+        return found[0] if found else None
+
+    def subjects(self, predicate: str, obj: Term | None = None) -> Iterator[ox.NamedNode | ox.BlankNode]:
+        for subject, edges in self.index.items():
+            if predicate in edges and (obj is None or obj in edges[predicate]):
+                yield subject
+
+    def items(self, head: Term) -> list[Term]:
+        """The members of an RDF list."""
+        members = []
+        while head != _NIL:
+            first = self.one(head, RDF + "first")
+            if first is None:
+                raise UnsupportedShape(f"{_show(head)} is not a well-formed RDF list")
+            members.append(first)
+            rest = self.one(head, RDF + "rest")
+            head = rest if rest is not None else _NIL
+        return members
+
+
+def check(store: ox.Store, files: Mapping[str, Path], shapes: Path) -> list[Violation]:
+    """Validate the union of the graphs named in `files` (graph IRI → its source file) against `shapes`.
+
+    Returns the violations sorted as `validate.validate` sorts them; each names the files whose graph
+    states the focus node as a subject. Raises `UnsupportedShape` for SHACL this module cannot compile.
+    """
+    graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.NamedNode(g) for g in files]
+    if not graphs:
+        return []
+    queries = compile_shapes(shapes, Schema(store, graphs))
+    found: list[tuple[Term, Query, str]] = []
+    for query in queries:
+        solutions = store.query(query.sparql, default_graph=graphs)
+        assert isinstance(solutions, ox.QuerySolutions)
+        for row in solutions:
+            focus = row["focus"]
+            assert focus is not None
+            message = query.message
+            if _FOCUS in message or _VALUE in message:  # a default message naming the nodes
+                value = row["value"] if ox.Variable("value") in solutions.variables else None
+                message = message.replace(_FOCUS, _n3(focus)).replace(_VALUE, _n3(value))
+            found.append((focus, query, message))
+    stated = _stating_files(store, files, {focus for focus, _, _ in found})
+    violations = [
+        Violation(
+            files=stated.get(focus, ()),
+            focus=_show(focus),
+            path=query.path,
+            message=message,
+            severity="sh:Violation",
+        )
+        for focus, query, message in found
+    ]
+    return sorted(violations, key=str)
+
+
+def _stating_files(
+    store: ox.Store, files: Mapping[str, Path], nodes: Iterable[Term]
+) -> dict[Term, tuple[str, ...]]:
+    """For each node, the files whose graph has it as a subject (index lookups, so blank nodes work)."""
+    stated: dict[Term, tuple[str, ...]] = {}
+    for node in nodes:
+        if isinstance(node, ox.Literal):
+            continue
+        stated[node] = tuple(
+            str(path)
+            for graph, path in files.items()
+            if next(iter(store.quads_for_pattern(node, None, None, ox.NamedNode(graph))), None) is not None
+        )
+    return stated
+
+
+# --- compiling ----------------------------------------------------------------------------------------
+
+
+def compile_shapes(shapes: Path, rdfs: Rdfs | None = None) -> list[Query]:
+    """Every constraint of every targeted node shape (and of its property shapes) as one SPARQL query.
+
+    `rdfs` says how the queries read RDFS: by default with property paths over the schema (complete,
+    slow on big data: each class pattern scans every triple); `check` passes a `Schema` resolved
+    from the data first, which turns classes and properties into VALUES lists.
+    """
+    rdfs = rdfs or Rdfs()
+    triples = _Triples()
+    try:
+        for quad in ox.parse(
+            path=str(shapes), format=ox.RdfFormat.TURTLE, base_iri=shapes.absolute().as_uri()
+        ):
+            triples.add(quad)
+    except SyntaxError as exc:
+        raise SourceError(
+            f"{shapes}:{exc.lineno or 0}:{exc.offset or 0}: malformed Turtle: {exc.msg}"
+        ) from None
+    except OSError as exc:
+        raise SourceError(f"{shapes}: cannot read ({exc.strerror or exc})") from None
+    for shape in _all_shapes(triples):
+        _refuse_unsupported(triples, shape)
+    queries: list[Query] = []
+    roots = sorted(
+        set(triples.subjects(SH + "targetClass")) | set(triples.subjects(SH + "targetSubjectsOf")), key=str
+    )
+    for root in roots:
+        if triples.one(root, SH + "path") is not None:
+            raise UnsupportedShape(f"{_show(root)}: a property shape with its own targets is not supported")
+        targets = _targets(triples, root, rdfs)
+        queries += _constraints(triples, root, targets, None, rdfs)
+        for prop in triples.objects(root, SH + "property"):
+            path = triples.one(prop, SH + "path")
+            if path is None:
+                raise UnsupportedShape(f"{_show(prop)}: a property shape without sh:path")
+            queries += _constraints(triples, prop, targets, _path(triples, prop, path, rdfs), rdfs)
+    return queries
+
+
+def _all_shapes(triples: _Triples) -> set[Term]:
+    shapes: set[Term] = set(triples.subjects(RDF + "type", _sh("NodeShape")))
+    shapes |= set(triples.subjects(RDF + "type", _sh("PropertyShape")))
+    shapes |= set(triples.subjects(SH + "targetClass")) | set(triples.subjects(SH + "targetSubjectsOf"))
+    shapes |= {prop for shape in list(shapes) for prop in triples.objects(shape, SH + "property")}
+    return shapes
+
+
+def _refuse_unsupported(triples: _Triples, shape: Term) -> None:
+    edges = triples.index.get(shape, {})
+    for predicate in sorted(edges):
+        if predicate.startswith(SH) and predicate[len(SH) :] not in _SUPPORTED:
+            raise UnsupportedShape(
+                f"shape {_show(shape)} uses sh:{predicate[len(SH) :]}, which kg.shapecheck does not "
+                f"implement (it supports sh:targetClass, sh:targetSubjectsOf and "
+                f"{', '.join('sh:' + c for c in _CONSTRAINTS)}); validating would skip that constraint"
+            )
+    for severity in edges.get(SH + "severity", []):
+        if severity != _sh("Violation"):
+            raise UnsupportedShape(f"shape {_show(shape)}: only sh:severity sh:Violation is supported")
+    if triples.one(shape, SH + "path") is not None and edges.get(SH + "property"):
+        raise UnsupportedShape(f"shape {_show(shape)}: sh:property inside a property shape is not supported")
+    for kind in edges.get(RDF + "type", []):
+        if kind in (ox.NamedNode(RDFS + "Class"), ox.NamedNode("http://www.w3.org/2002/07/owl#Class")):
+            raise UnsupportedShape(
+                f"shape {_show(shape)} is also a class (implicit class target): not supported"
+            )
+    for flag in edges.get(SH + "uniqueLang", []):
+        if not isinstance(flag, ox.Literal) or flag.value not in ("true", "false", "1", "0"):
+            raise UnsupportedShape(f"shape {_show(shape)}: sh:uniqueLang must be true or false")
+
+
+class Rdfs:
+    """RDFS entailment written into the queries with property paths over the schema in the data.
+
+    Complete for any schema, and the reference `Schema` is tested against, but each class pattern
+    joins over every triple of the data, so it is slow on big data.
+    """
+
+    def subproperty(self, var: str, prop: Term) -> str:
+        """`var` is `prop` or one of its subproperties (`var rdfs:subPropertyOf* prop`).
+
+        Oxigraph evaluates a zero-length path only for terms that occur as nodes of the graph, and a
+        property such as dcterms:source occurs only as a predicate; so the zero-length case is a BIND.
+        """
+        return f"{{ BIND({prop} AS {var}) }} UNION {{ {var} rdfs:subPropertyOf+ {prop} }}"
+
+    def instance(self, node: str, cls: Term, tag: str) -> str:
+        """A group pattern: `node` is an instance of the class `cls` in the RDFS closure of the data.
+
+        Typed directly (`rdf:type` some subclass of `cls`), or through the domain or range of a
+        property (or of a property it is a subproperty of), including the RDFS axioms' domains and
+        ranges. `tag` keeps the helper variables of two such patterns in one query apart.
+        """
+        c, d, p, o = f"?_c{tag}", f"?_d{tag}", f"?_p{tag}", f"?_o{tag}"
+        domains = " ".join(f"(<{prop}> <{k}>)" for prop, k in _AXIOM_DOMAINS.items())
+        ranges = " ".join(f"(<{prop}> <{k}>)" for prop, k in _AXIOM_RANGES.items())
+        subclass = f"{{ BIND({cls} AS {c}) }} UNION {{ {c} rdfs:subClassOf+ {cls} }}"
+        # `d` is bound by the join, so its zero-length case is written out rather than BIND (which
+        # would see `d` unbound inside its own group).
+        subject = f"{{ {node} {d} {o} }} UNION {{ {p} rdfs:subPropertyOf+ {d} . {node} {p} {o} }}"
+        object_ = f"{{ {o} {d} {node} }} UNION {{ {p} rdfs:subPropertyOf+ {d} . {o} {p} {node} }}"
+        return (
+            f"{{ {subclass} {node} rdf:type {c} }}"
+            f" UNION {{ {subclass} {{ {d} rdfs:domain {c} }} UNION {{ VALUES ({d} {c}) {{ {domains} }} }}"
+            f" {subject} }}"
+            f" UNION {{ {subclass} {{ {d} rdfs:range {c} }} UNION {{ VALUES ({d} {c}) {{ {ranges} }} }}"
+            f" {object_} }}"
+        )
+
+
+class Schema(Rdfs):
+    """The same entailment, with the schema looked up first: a class becomes the VALUES list of its
+    subclasses, and of the properties whose domain or range is one of them (with their subproperties).
+
+    The schema is small, so these lookups are cheap, and the data queries then start from an index
+    lookup per listed term instead of a scan. A schema term that is a blank node cannot be written
+    into a query; the class or property falls back to the property-path pattern of `Rdfs`.
+    """
+
+    def __init__(self, store: ox.Store, graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]) -> None:
+        self._store = store
+        self._graphs = graphs
+
+    def _terms(self, where: str) -> set[Term]:
+        solutions = self._store.query(
+            _PREFIXES + f"SELECT DISTINCT ?x WHERE {{ {where} }}", default_graph=self._graphs
+        )
+        assert isinstance(solutions, ox.QuerySolutions)
+        return {row["x"] for row in solutions if row["x"] is not None}
+
+    def _subproperties(self, props: Iterable[Term]) -> set[Term]:
+        found = set(props)
+        for prop in list(found):
+            if isinstance(prop, ox.NamedNode):
+                found |= self._terms(f"?x rdfs:subPropertyOf+ {prop}")
+        return found
+
+    def subproperty(self, var: str, prop: Term) -> str:
+        props = self._subproperties([prop])
+        if not _writable(props):
+            return super().subproperty(var, prop)
+        return f"VALUES {var} {{ {' '.join(sorted(map(str, props)))} }}"
+
+    def instance(self, node: str, cls: Term, tag: str) -> str:
+        classes = {cls} | self._terms(f"?x rdfs:subClassOf+ {cls}")
+        listed = " ".join(sorted(map(str, classes)))
+        by_domain = self._terms(f"VALUES ?c {{ {listed} }} ?x rdfs:domain ?c")
+        by_domain |= {ox.NamedNode(p) for p, k in _AXIOM_DOMAINS.items() if ox.NamedNode(k) in classes}
+        by_range = self._terms(f"VALUES ?c {{ {listed} }} ?x rdfs:range ?c")
+        by_range |= {ox.NamedNode(p) for p, k in _AXIOM_RANGES.items() if ox.NamedNode(k) in classes}
+        by_domain, by_range = self._subproperties(by_domain), self._subproperties(by_range)
+        if not _writable(classes | by_domain | by_range):
+            return super().instance(node, cls, tag)
+        c, p, o = f"?_c{tag}", f"?_p{tag}", f"?_o{tag}"
+        branches = [f"{{ VALUES {c} {{ {listed} }} {node} rdf:type {c} }}"]
+        if by_domain:
+            branches.append(f"{{ VALUES {p} {{ {' '.join(sorted(map(str, by_domain)))} }} {node} {p} {o} }}")
+        if by_range:
+            branches.append(f"{{ VALUES {p} {{ {' '.join(sorted(map(str, by_range)))} }} {o} {p} {node} }}")
+        return " UNION ".join(branches)
+
+
+def _writable(terms: Iterable[Term]) -> bool:
+    """Whether all terms can be written into a query (a blank node there would be a variable)."""
+    return all(isinstance(t, ox.NamedNode) for t in terms)
+
+
+def _targets(triples: _Triples, shape: Term, rdfs: Rdfs) -> str:
+    """A subquery binding ?focus to each focus node of `shape` once."""
+    branches = [rdfs.instance("?focus", c, "t") for c in triples.objects(shape, SH + "targetClass")]
+    branches += [
+        f"{{ {rdfs.subproperty('?_tp', p)} ?focus ?_tp ?_to }}"
+        for p in triples.objects(shape, SH + "targetSubjectsOf")
+    ]
+    return "{ SELECT DISTINCT ?focus WHERE { " + " UNION ".join(f"{{ {b} }}" for b in branches) + " } }"
+
+
+@dataclass(frozen=True)
+class _Path:
+    shown: str
+    pattern: str  # binds ?value from ?focus
+
+
+def _path(triples: _Triples, shape: Term, path: Term, rdfs: Rdfs) -> _Path:
+    if isinstance(path, ox.NamedNode):
+        return _Path(shorten(path.value), f"{rdfs.subproperty('?_vp', path)} ?focus ?_vp ?value .")
+    inverse = triples.one(path, SH + "inversePath")
+    if isinstance(path, ox.BlankNode) and isinstance(inverse, ox.NamedNode) and len(triples.index[path]) == 1:
+        return _Path(
+            "^" + shorten(inverse.value),
+            f"{rdfs.subproperty('?_vp', inverse)} ?value ?_vp ?focus .",
+        )
+    raise UnsupportedShape(
+        f"shape {_show(shape)}: only an IRI or [ sh:inversePath IRI ] is supported as sh:path"
+    )
+
+
+#: Stand-ins in default messages for the focus and value nodes of each result (never in a sh:message).
+_FOCUS, _VALUE = "\x00focus\x00", "\x00value\x00"
+
+_PREFIXES = f"PREFIX rdf: <{RDF}> PREFIX rdfs: <{RDFS}> PREFIX xsd: <{XSD}>\n"
+
+
+def _constraints(triples: _Triples, shape: Term, targets: str, path: _Path | None, rdfs: Rdfs) -> list[Query]:
+    """The queries for the constraints `shape` itself states (a node shape: path None, value = focus)."""
+    messages = sorted(m.value for m in triples.objects(shape, SH + "message") if isinstance(m, ox.Literal))
+    values = path.pattern if path else "BIND(?focus AS ?value)"
+    shown = path.shown if path else "(node)"
+    queries = []
+    for component in _CONSTRAINTS:
+        for param in triples.objects(shape, SH + component):
+            body, default = _compile(triples, component, param, targets, values, shown, rdfs)
+            if body is None:
+                continue
+            queries.append(
+                Query(_show(shape), component, shown, messages[0] if messages else default, _PREFIXES + body)
+            )
+    return queries
+
+
+def _per_value(targets: str, values: str, violated: str) -> str:
+    return f"SELECT DISTINCT ?focus ?value WHERE {{ {targets} {values} FILTER({violated}) }}"
+
+
+def _compile(
+    triples: _Triples, component: str, param: Term, targets: str, values: str, shown: str, rdfs: Rdfs
+) -> tuple[str | None, str]:
+    """(SPARQL selecting one row per result, pyshacl's default message) for one constraint."""
+    name = _show(param)
+    if component == "nodeKind":
+        kind = (
+            param.value[len(SH) :] if isinstance(param, ox.NamedNode) and param.value.startswith(SH) else ""
+        )
+        if kind not in _NODE_KINDS:
+            raise UnsupportedShape(f"unknown sh:nodeKind {name}")
+        return _per_value(targets, values, f"!({_NODE_KINDS[kind]})"), f"Value is not of Node Kind {name}"
+    if component == "pattern":
+        regex = ox.Literal(_literal(param, component))
+        return (
+            _per_value(targets, values, f"!COALESCE(REGEX(STR(?value), {regex}), false)"),
+            f"Value does not match pattern '{regex.value}'",
+        )
+    if component == "datatype":
+        if not isinstance(param, ox.NamedNode):
+            raise UnsupportedShape(f"sh:datatype {name} is not an IRI")
+        test = f"isLiteral(?value) && DATATYPE(?value) = {param}"
+        if param.value in _CASTABLE:
+            test += f" && COALESCE(STRLEN(STR({param}(?value))) >= 0, false)"
+        return _per_value(
+            targets, values, f"!COALESCE({test}, false)"
+        ), f"Value is not Literal with datatype {name}"
+    if component == "languageIn":
+        tags = [_literal(t, component) for t in triples.items(param)]
+        test = " || ".join(f"langMatches(LANG(?value), {ox.Literal(t)})" for t in tags) or "false"
+        listed = " ".join(f'Literal("{t}")' for t in tags)
+        return _per_value(
+            targets, values, f"!COALESCE({test}, false)"
+        ), f"String language is not in ( {listed} )"
+    if component == "uniqueLang":
+        if isinstance(param, ox.Literal) and param.value in ("false", "0"):
+            return None, ""
+        return (
+            f"SELECT ?focus WHERE {{ {targets} {values} FILTER(isLiteral(?value) && LANG(?value) != '')"
+            " BIND(LCASE(LANG(?value)) AS ?lang) } GROUP BY ?focus ?lang HAVING (COUNT(DISTINCT ?value) > 1)",
+            "More than one String shares the same Language",
+        )
+    if component in ("minCount", "maxCount"):
+        limit = int(_literal(param, component))
+        if component == "minCount":
+            default = f"Less than {limit} values on {_FOCUS}->{shown}"
+            if limit <= 0:
+                return None, default
+            if limit == 1:
+                return f"SELECT ?focus WHERE {{ {targets} FILTER NOT EXISTS {{ {values} }} }}", default
+            return (
+                f"SELECT ?focus WHERE {{ {targets} OPTIONAL {{ {values} }} }}"
+                f" GROUP BY ?focus HAVING (COUNT(DISTINCT ?value) < {limit})"
+            ), default
+        return (
+            f"SELECT ?focus WHERE {{ {targets} {values} }}"
+            f" GROUP BY ?focus HAVING (COUNT(DISTINCT ?value) > {limit})",
+            f"More than {limit} values on {_FOCUS}->{shown}",
+        )
+    if component == "class":
+        if not isinstance(param, ox.NamedNode):
+            raise UnsupportedShape(f"sh:class {name} is not an IRI")
+        return (
+            f"SELECT DISTINCT ?focus ?value WHERE {{ {targets} {values}"
+            f" FILTER(isLiteral(?value) || NOT EXISTS {{ {rdfs.instance('?value', param, 'c')} }}) }}",
+            f"Value does not have class {name}",
+        )
+    if component == "in":
+        members = triples.items(param)
+        test = " || ".join(f"sameTerm(?value, {m})" for m in members) or "false"
+        listed = ", ".join(repr(_show(m)) for m in members)
+        return _per_value(targets, values, f"!({test})"), f"Value {_VALUE} not in list [{listed}]"
+    if component == "minInclusive":
+        if not isinstance(param, ox.Literal):
+            raise UnsupportedShape(f"sh:minInclusive {name} is not a literal")
+        return _per_value(targets, values, f"!COALESCE(?value >= {param}, false)"), f"Value is not >= {name}"
+    if component == "minLength":
+        length = int(_literal(param, component))
+        return (
+            _per_value(
+                targets, values, f"isBlank(?value) || !COALESCE(STRLEN(STR(?value)) >= {length}, false)"
+            ),
+            f"String length not >= {length}",
+        )
+    raise AssertionError(component)  # _CONSTRAINTS and this function list the same components
+
+
+def _literal(term: Term, component: str) -> str:
+    if not isinstance(term, ox.Literal):
+        raise UnsupportedShape(f"sh:{component} {_show(term)} must be a literal")
+    return term.value
+
+
+def _n3(term: Term | None) -> str:
+    """A node as pyshacl's default messages print one: `<iri>`, `Literal("text")`."""
+    if isinstance(term, ox.Literal):
+        return f'Literal("{term.value}")'
+    return str(term) if term is not None else "?"
+
+
+def _show(term: Term | None) -> str:
+    """A term as `validate` prints one: a CURIE when a known prefix fits, else N-Triples."""
+    if isinstance(term, ox.NamedNode):
+        return shorten(term.value)
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return str(term) if term is not None else "?"
