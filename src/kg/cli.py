@@ -40,13 +40,33 @@ class Context:
         self.ontology = ontology.absolute() if ontology else None
         self.data = tuple(p.absolute() for p in data)
         self.cache = cache.absolute() if cache else None
+        self.store_url: str | None = None  # --store: answer from this SPARQL server
         self._store: Store | None = None
 
     @property
     def store(self) -> Store:
+        if self._store is None and self.store_url:
+            from .remote import open_remote  # the remote must hold this build (`kg build --push`)
+
+            snapshot = build_mod.build(self.ontology, self.data, self.cache)
+            self._store = open_remote(self.store_url, snapshot)
         if self._store is None:
             self._store = open_store(self.ontology, self.data, self.cache)
         return self._store
+
+
+def _use_store(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.find_object(Context).store_url = value  # type: ignore[union-attr]
+
+
+_STORE_HELP = (
+    "Answer from this SPARQL 1.1 server (its query endpoint URL; default $KG_STORE_URL), which must "
+    "hold this build (`kg build --push URL`); see docs/remote-store.md."
+)
+_store = click.option(
+    "--store", metavar="URL", envvar="KG_STORE_URL", expose_value=False, callback=_use_store, help=_STORE_HELP
+)
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -72,8 +92,14 @@ def cli(ctx: click.Context, ontology: Path | None, data: tuple[Path, ...], cache
 
 @cli.command()
 @click.option("--force", is_flag=True, help="Rebuild even when the cache holds this build.")
+@click.option(
+    "--push",
+    metavar="URL",
+    help="Then load the build into this SPARQL 1.1 server (query endpoint URL; Graph Store Protocol + "
+    "Update), replacing our graphs there in one step; see docs/remote-store.md.",
+)
 @pass_ctx
-def build(ctx: Context, force: bool) -> None:
+def build(ctx: Context, force: bool, push: str | None) -> None:
     """Validate (SHACL), reason (OWL 2 RL) and cache the dataset; print its graphs."""
     snapshot = build_mod.build(ctx.ontology, ctx.data, ctx.cache, force=force)
     rows = [[shorten(g), str(n)] for g, n in snapshot.manifest["graphs"].items()]
@@ -84,6 +110,14 @@ def build(ctx: Context, force: bool) -> None:
     elif snapshot.damage:
         how = f"cache damaged ({snapshot.damage}); rebuilt in {snapshot.manifest['build_seconds']} s"
     click.echo(f"\nbuild {snapshot.key} {how}: {snapshot.folder}")
+    if push:
+        from .remote import Endpoint
+        from .remote import push as load
+
+        endpoint = Endpoint(push)
+        load(snapshot, endpoint)
+        total, graphs = sum(snapshot.manifest["graphs"].values()), len(snapshot.manifest["graphs"])
+        click.echo(f"pushed {total} triples in {graphs} graphs to {endpoint.shown}")
 
 
 @cli.command()
@@ -128,6 +162,7 @@ A query naming IRIs of https://w3id.org/pharma-kg/ that the graph does not hold 
 @click.option("--wide", is_flag=True, help="Do not cut long values in the table.")
 @click.option("--infer/--no-infer", default=True, show_default=True, help="Include inferred triples or not.")
 @click.option("--max-rows", type=int, default=None, help="Stop after this many rows.")
+@_store
 @pass_ctx
 def query(ctx, text, file, name, param, fmt, wide, infer, max_rows) -> None:
     from . import sparql
@@ -292,6 +327,7 @@ def _echo_json(data) -> None:
 @click.argument("name")
 @_infer
 @_as_json
+@_store
 @pass_ctx
 def describe(ctx: Context, name: str, infer: bool, as_json: bool) -> None:
     """Everything about a resource (IRI, CURIE or label): label, definition, types, links, and the
@@ -327,6 +363,7 @@ def describe(ctx: Context, name: str, infer: bool, as_json: bool) -> None:
 @click.argument("name")
 @_infer
 @_as_json
+@_store
 @pass_ctx
 def neighbours(ctx: Context, name: str, infer: bool, as_json: bool) -> None:
     """Resources linked to NAME, outgoing and incoming, with predicates and labels."""
@@ -360,6 +397,7 @@ def neighbours(ctx: Context, name: str, infer: bool, as_json: bool) -> None:
 @click.option("--directed", is_flag=True, help="Follow edges forwards only.")
 @_infer
 @_as_json
+@_store
 @pass_ctx
 def paths(ctx, source, target, max_depth, limit, timeout, directed, infer, as_json) -> None:
     """Shortest paths between two resources, as nodes and edges (IRI, CURIE or label).
@@ -411,6 +449,7 @@ def paths(ctx, source, target, max_depth, limit, timeout, directed, infer, as_js
     help="Show at most this many derivations (the rest are counted).",
 )
 @_as_json
+@_store
 @pass_ctx
 def explain(ctx: Context, subject, predicate, obj, literal, max_derivations, as_json) -> None:
     """Why a triple holds: asserted (with its source passage) or inferred (every derivation: rule and
@@ -439,10 +478,24 @@ def explain(ctx: Context, subject, predicate, obj, literal, max_derivations, as_
 )
 @click.option("--max-rows", type=click.IntRange(1), default=None, help="Result row cap [10000].")
 @click.option("--allow-service-host", multiple=True, help="Let SERVICE reach this host (repeatable).")
+@click.option(
+    "--store",
+    metavar="URL",
+    envvar="KG_STORE_URL",
+    help="Answer from this SPARQL 1.1 server (query endpoint URL; default $KG_STORE_URL), pushing this "
+    "build unless it holds it already; see docs/remote-store.md.",
+)
 @pass_ctx
-def serve(ctx: Context, host, port, workers, timeout, max_rows, allow_service_host) -> None:
+def serve(ctx: Context, host, port, workers, timeout, max_rows, allow_service_host, store) -> None:
     """Serve SPARQL 1.1, the named-query API and resource pages over HTTP."""
     from .web.server import serve as run
+
+    if store:  # build and push here, once: a store we cannot reach is one line and exit 1, not a crash loop
+        from .remote import Endpoint, ensure_pushed
+
+        endpoint = Endpoint(store)
+        if ensure_pushed(build_mod.build(ctx.ontology, ctx.data, ctx.cache), endpoint):
+            click.echo(f"pushed this build to {endpoint.shown}", err=True)
 
     config = {
         # absolute paths: the server's worker processes need not share our working directory
@@ -452,6 +505,7 @@ def serve(ctx: Context, host, port, workers, timeout, max_rows, allow_service_ho
         "KG_QUERY_TIMEOUT": timeout,
         "KG_MAX_ROWS": max_rows,
         "KG_ALLOW_SERVICE_HOSTS": list(allow_service_host),
+        "KG_STORE_URL": store,
     }
     run(
         host=host, port=port, workers=workers, config={k: v for k, v in config.items() if v not in (None, [])}
@@ -509,6 +563,7 @@ def queries(fmt: str, wide: bool) -> None:
     show_default=True,
     help="Append a VoID + PROV description of what the file holds and how it was built.",
 )
+@_store
 @pass_ctx
 def export(ctx: Context, fmt: str, graphs: str, output: Path | None, void: bool) -> None:
     """Dump the graph in an RDF format, with a VoID description of the export and its build.

@@ -83,3 +83,17 @@ class QueryTimeout(KGError):
     """The query used up its time budget and was stopped."""
 
     status = 503
+
+
+class StoreUnavailable(KGError):
+    """The remote SPARQL store cannot be reached, timed out, or refused our credentials: worth
+    retrying later (503 with Retry-After). The message names the store without its credentials."""
+
+    status = 503
+
+
+class BadStoreAnswer(KGError):
+    """The remote SPARQL store answered something the protocol does not allow (HTML, truncated
+    results, a server error): a bad gateway (502)."""
+
+    status = 502

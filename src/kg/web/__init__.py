@@ -11,13 +11,14 @@ import atexit
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Flask, Response, request
 
 from ..build import build
 from ..executor import Executor, WorkerSettings
-from ..store import OxigraphStore
+from ..snapshot import Snapshot
+from ..store import OxigraphStore, Store
 from . import api, console, errors, graphstore, openapi, ops, pages, querypages, search, sparql, workbench
 from .cache import ResponseCache
 from .limits import Limits
@@ -63,6 +64,7 @@ DEFAULTS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "KG_QUERY_QUEUE": (None, int),  # requests that may wait for a worker (default 2 x workers), then 503
     "KG_FAST_SECONDS": (0.5, float),  # a query running longer is "expensive": low priority, limited
     "KG_MAX_EXPENSIVE": (None, int),  # expensive queries at once (default half the workers, at least 1)
+    "KG_STORE_URL": (None, str),  # a SPARQL 1.1 server to answer from (docs/remote-store.md); None = embedded
 }
 
 #: The blueprints, in registration order; other surfaces (api, pages) add theirs here.
@@ -101,19 +103,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_FORM_MEMORY_SIZE"] = settings["KG_MAX_BODY"]
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
     snapshot = build(settings["KG_ONTOLOGY"], tuple(settings["KG_DATA"]), settings["KG_CACHE_DIR"])
-    store = OxigraphStore(snapshot)
-    executor = Executor(
-        snapshot,
-        settings["KG_QUERY_WORKERS"],
-        queue_size=settings["KG_QUERY_QUEUE"],
-        fast_seconds=settings["KG_FAST_SECONDS"],
-        max_expensive=settings["KG_MAX_EXPENSIVE"],
-        settings=WorkerSettings(
-            memory_mb=settings["KG_WORKER_MEMORY_MB"],
-            allow_network=bool(settings["KG_ALLOW_SERVICE_HOSTS"]),
-        ),
-        rebuild=lambda: build(settings["KG_ONTOLOGY"], tuple(settings["KG_DATA"]), settings["KG_CACHE_DIR"]),
-    )
+    store: Store
+    executor: Executor
+    if settings["KG_STORE_URL"]:
+        store, executor = _remote(settings, snapshot)
+    else:
+        store = OxigraphStore(snapshot)
+        executor = Executor(
+            snapshot,
+            settings["KG_QUERY_WORKERS"],
+            queue_size=settings["KG_QUERY_QUEUE"],
+            fast_seconds=settings["KG_FAST_SECONDS"],
+            max_expensive=settings["KG_MAX_EXPENSIVE"],
+            settings=WorkerSettings(
+                memory_mb=settings["KG_WORKER_MEMORY_MB"],
+                allow_network=bool(settings["KG_ALLOW_SERVICE_HOSTS"]),
+            ),
+            rebuild=lambda: build(
+                settings["KG_ONTOLOGY"], tuple(settings["KG_DATA"]), settings["KG_CACHE_DIR"]
+            ),
+        )
     atexit.register(executor.close)
     app.extensions["kg"] = State(
         config=settings,
@@ -131,6 +140,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.wsgi_app = ReplayMiddleware(app.wsgi_app, *_half_budget(settings))  # type: ignore[method-assign]
     app.wsgi_app = Limits.from_settings(app.wsgi_app, settings)  # type: ignore[method-assign]
     return app
+
+
+def _remote(settings: dict[str, Any], snapshot: Snapshot) -> tuple[Store, Executor]:
+    """A `RemoteStore` and its executor (no worker processes); the build is pushed unless the remote
+    holds it already (`kg serve --store` pushed it before starting us, so usually a marker check)."""
+    from ..remote import open_remote
+    from ..remote_executor import RemoteExecutor
+
+    url, timeout = settings["KG_STORE_URL"], settings["KG_QUERY_TIMEOUT"]
+    store = open_remote(url, snapshot, timeout, push_if_missing=True)
+    executor = RemoteExecutor(store, settings["KG_QUERY_WORKERS"], settings["KG_QUERY_QUEUE"])
+    # State and the views know `Executor`; the remote one has its interface (run, alive, problem, wall,
+    # capacity, close) without its worker processes.
+    return store, cast(Executor, executor)
 
 
 def _half_budget(settings: dict[str, Any]) -> tuple[int, int]:

@@ -34,12 +34,15 @@ def _count(response: Response) -> Response:
 @bp.get("/healthz")
 def healthz() -> Response:
     """200 once the data is loaded and a query worker is alive (counted from the processes, not from
-    bookkeeping); 503 otherwise, with the reason workers cannot start when there is one."""
+    bookkeeping); 503 otherwise, with the reason workers cannot start when there is one. With a remote
+    store (KG_STORE_URL), "alive" means the store answered lately and holds this build."""
     s = state()
     alive = s.executor.alive
     status = "ok" if alive else ("failing" if s.executor.problem else "starting")
     body = {"status": status, "snapshot": s.key, "triples": s.memo["triples"], "query_workers": alive}
     body["egress"] = s.executor.wall or "unknown"  # "seccomp": workers cannot open network sockets
+    if store := getattr(s.executor, "store_url", None):
+        body["store"] = store  # shown without credentials
     if s.executor.problem:
         body["problem"] = s.executor.problem
     response = jsonify(body)
