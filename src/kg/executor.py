@@ -45,6 +45,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from multiprocessing import reduction
 from multiprocessing.connection import Connection
+from typing import Protocol
 
 from .errors import KGError, QueryTimeout
 from .snapshot import Snapshot, verify
@@ -56,6 +57,7 @@ __all__ = [
     "Busy",
     "Executor",
     "Job",
+    "QueryRunner",
     "WorkerFailed",
     "WorkerSettings",
     "capacity",
@@ -233,6 +235,24 @@ class _Zygote:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
         self.conn.close()
+
+
+class QueryRunner(Protocol):
+    """What the web app needs of whoever runs its queries: this pool, or `remote_executor` (a remote
+    SPARQL store, no worker processes)."""
+
+    capacity: int
+    problem: str  # why queries cannot run now, for /healthz ("" when they can)
+    wall: str  # what stops a query reaching the network, for /healthz
+
+    @property
+    def alive(self) -> int:
+        """How many can answer now; 0 makes /healthz fail."""
+        ...
+
+    def run(self, job: Job, budget: float, arrived: float | None = None) -> Answer: ...
+
+    def close(self) -> None: ...
 
 
 class Executor:

@@ -11,12 +11,12 @@ import atexit
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from flask import Blueprint, Flask, Response, request
 
 from ..build import build
-from ..executor import Executor, WorkerSettings
+from ..executor import Executor, QueryRunner, WorkerSettings
 from ..snapshot import Snapshot
 from ..store import OxigraphStore, Store
 from . import api, console, errors, graphstore, openapi, ops, pages, querypages, search, sparql, workbench
@@ -104,7 +104,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
     snapshot = build(settings["KG_ONTOLOGY"], tuple(settings["KG_DATA"]), settings["KG_CACHE_DIR"])
     store: Store
-    executor: Executor
+    executor: QueryRunner
     if settings["KG_STORE_URL"]:
         store, executor = _remote(settings, snapshot)
     else:
@@ -142,7 +142,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _remote(settings: dict[str, Any], snapshot: Snapshot) -> tuple[Store, Executor]:
+def _remote(settings: dict[str, Any], snapshot: Snapshot) -> tuple[Store, QueryRunner]:
     """A `RemoteStore` and its executor (no worker processes); the build is pushed unless the remote
     holds it already (`kg serve --store` pushed it before starting us, so usually a marker check)."""
     from ..remote import open_remote
@@ -153,7 +153,7 @@ def _remote(settings: dict[str, Any], snapshot: Snapshot) -> tuple[Store, Execut
     executor = RemoteExecutor(store, settings["KG_QUERY_WORKERS"], settings["KG_QUERY_QUEUE"])
     # State and the views know `Executor`; the remote one has its interface (run, alive, problem, wall,
     # capacity, close) without its worker processes.
-    return store, cast(Executor, executor)
+    return store, executor
 
 
 def _half_budget(settings: dict[str, Any]) -> tuple[int, int]:

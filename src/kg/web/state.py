@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 
 from ..build import Snapshot
-from ..executor import Executor
+from ..executor import QueryRunner
 from ..store import Store
 from .cache import ResponseCache
 
@@ -21,7 +21,7 @@ class State:
     config: dict[str, Any]
     snapshot: Snapshot
     store: Store
-    executor: Executor
+    executor: QueryRunner
     cache: ResponseCache
     memo: dict[Any, Any] = field(default_factory=dict)  # derived, immutable answers (service description...)
 
