@@ -11,8 +11,8 @@ then validates. Here nothing is added: the queries read RDFS through property pa
 * A node is an instance of C when `?x rdf:type/rdfs:subClassOf* C`, or it is the subject of a
   property (or subproperty) whose `rdfs:domain` is C or a subclass of it, or the object of one whose
   `rdfs:range` is. Literals typed by a range count as targets (pyshacl targets them too) but never
-  satisfy `sh:class` (pyshacl refuses literals there). The RDFS axioms that type by domain or range
-  (`rdf:subject rdfs:domain rdf:Statement`, …) are part of the pattern, as they are of the closure.
+  satisfy `sh:class` (pyshacl refuses literals there). The RDFS axiomatic triples (`rdf:subject rdfs:domain
+  rdf:Statement`, …) are not used: pyshacl's closure (owlrl without axiomatic triples) has none.
 * The values of a path P are those of P and of every `rdfs:subPropertyOf*` P; `sh:targetSubjectsOf`
   follows subproperties the same way.
 
@@ -94,45 +94,6 @@ _NODE_KINDS = {
 #: Datatypes SPARQL can cast to: a literal of these must also be well-formed ("abc"^^xsd:integer is not).
 _CASTABLE = {XSD + t for t in ("integer", "decimal", "double", "float", "boolean", "dateTime", "string")}
 
-#: The RDFS axiomatic triples that type nodes by domain or range (RDF 1.1 Semantics, section 9.2.1);
-#: owlrl's RDFS closure, and so pyshacl, holds them, so e.g. every rdf:subject-subject is an rdf:Statement.
-_AXIOM_DOMAINS = {
-    RDF + "type": RDFS + "Resource",
-    RDFS + "domain": RDF + "Property",
-    RDFS + "range": RDF + "Property",
-    RDFS + "subPropertyOf": RDF + "Property",
-    RDFS + "subClassOf": RDFS + "Class",
-    RDF + "subject": RDF + "Statement",
-    RDF + "predicate": RDF + "Statement",
-    RDF + "object": RDF + "Statement",
-    RDFS + "member": RDFS + "Resource",
-    RDF + "first": RDF + "List",
-    RDF + "rest": RDF + "List",
-    RDFS + "seeAlso": RDFS + "Resource",
-    RDFS + "isDefinedBy": RDFS + "Resource",
-    RDFS + "comment": RDFS + "Resource",
-    RDFS + "label": RDFS + "Resource",
-    RDF + "value": RDFS + "Resource",
-}
-_AXIOM_RANGES = {
-    RDF + "type": RDFS + "Class",
-    RDFS + "domain": RDFS + "Class",
-    RDFS + "range": RDFS + "Class",
-    RDFS + "subPropertyOf": RDF + "Property",
-    RDFS + "subClassOf": RDFS + "Class",
-    RDF + "subject": RDFS + "Resource",
-    RDF + "predicate": RDFS + "Resource",
-    RDF + "object": RDFS + "Resource",
-    RDFS + "member": RDFS + "Resource",
-    RDF + "first": RDFS + "Resource",
-    RDF + "rest": RDF + "List",
-    RDFS + "seeAlso": RDFS + "Resource",
-    RDFS + "isDefinedBy": RDFS + "Resource",
-    RDFS + "comment": RDFS + "Literal",
-    RDFS + "label": RDFS + "Literal",
-    RDF + "value": RDFS + "Resource",
-}
-
 
 class UnsupportedShape(SourceError):
     """The shapes file uses SHACL this compiler does not implement; validating would silently skip it."""
@@ -167,7 +128,7 @@ class _Triples:
         found = self.objects(subject, predicate)
         return found[0] if found else None
 
-    def subjects(self, predicate: str, obj: Term | None = None) -> Iterator[ox.NamedNode | ox.BlankNode]:
+    def subjects(self, predicate: str, obj: Term | None = None) -> Iterator[Term]:
         for subject, edges in self.index.items():
             if predicate in edges and (obj is None or obj in edges[predicate]):
                 yield subject
@@ -330,12 +291,10 @@ class Rdfs:
         """A group pattern: `node` is an instance of the class `cls` in the RDFS closure of the data.
 
         Typed directly (`rdf:type` some subclass of `cls`), or through the domain or range of a
-        property (or of a property it is a subproperty of), including the RDFS axioms' domains and
-        ranges. `tag` keeps the helper variables of two such patterns in one query apart.
+        property (or of a property it is a subproperty of). `tag` keeps the helper variables of two
+        such patterns in one query apart.
         """
         c, d, p, o = f"?_c{tag}", f"?_d{tag}", f"?_p{tag}", f"?_o{tag}"
-        domains = " ".join(f"(<{prop}> <{k}>)" for prop, k in _AXIOM_DOMAINS.items())
-        ranges = " ".join(f"(<{prop}> <{k}>)" for prop, k in _AXIOM_RANGES.items())
         subclass = f"{{ BIND({cls} AS {c}) }} UNION {{ {c} rdfs:subClassOf+ {cls} }}"
         # `d` is bound by the join, so its zero-length case is written out rather than BIND (which
         # would see `d` unbound inside its own group).
@@ -343,9 +302,9 @@ class Rdfs:
         object_ = f"{{ {o} {d} {node} }} UNION {{ {p} rdfs:subPropertyOf+ {d} . {o} {p} {node} }}"
         return (
             f"{{ {subclass} {node} rdf:type {c} }}"
-            f" UNION {{ {subclass} {{ {d} rdfs:domain {c} }} UNION {{ VALUES ({d} {c}) {{ {domains} }} }}"
+            f" UNION {{ {subclass} {d} rdfs:domain {c} ."
             f" {subject} }}"
-            f" UNION {{ {subclass} {{ {d} rdfs:range {c} }} UNION {{ VALUES ({d} {c}) {{ {ranges} }} }}"
+            f" UNION {{ {subclass} {d} rdfs:range {c} ."
             f" {object_} }}"
         )
 
@@ -387,9 +346,7 @@ class Schema(Rdfs):
         classes = {cls} | self._terms(f"?x rdfs:subClassOf+ {cls}")
         listed = " ".join(sorted(map(str, classes)))
         by_domain = self._terms(f"VALUES ?c {{ {listed} }} ?x rdfs:domain ?c")
-        by_domain |= {ox.NamedNode(p) for p, k in _AXIOM_DOMAINS.items() if ox.NamedNode(k) in classes}
         by_range = self._terms(f"VALUES ?c {{ {listed} }} ?x rdfs:range ?c")
-        by_range |= {ox.NamedNode(p) for p, k in _AXIOM_RANGES.items() if ox.NamedNode(k) in classes}
         by_domain, by_range = self._subproperties(by_domain), self._subproperties(by_range)
         if not _writable(classes | by_domain | by_range):
             return super().instance(node, cls, tag)
@@ -534,19 +491,21 @@ def _compile(
     if component == "in":
         members = triples.items(param)
         test = " || ".join(f"sameTerm(?value, {m})" for m in members) or "false"
-        listed = ", ".join(repr(_show(m)) for m in members)
+        listed = ", ".join(repr(_show(m) if isinstance(m, ox.NamedNode) else _n3(m)) for m in members)
         return _per_value(targets, values, f"!({test})"), f"Value {_VALUE} not in list [{listed}]"
     if component == "minInclusive":
         if not isinstance(param, ox.Literal):
             raise UnsupportedShape(f"sh:minInclusive {name} is not a literal")
-        return _per_value(targets, values, f"!COALESCE(?value >= {param}, false)"), f"Value is not >= {name}"
+        return _per_value(
+            targets, values, f"!COALESCE(?value >= {param}, false)"
+        ), f"Value is not >= {_n3(param)}"
     if component == "minLength":
         length = int(_literal(param, component))
         return (
             _per_value(
                 targets, values, f"isBlank(?value) || !COALESCE(STRLEN(STR(?value)) >= {length}, false)"
             ),
-            f"String length not >= {length}",
+            f"String length not >= {_n3(param)}",
         )
     raise AssertionError(component)  # _CONSTRAINTS and this function list the same components
 
@@ -558,8 +517,12 @@ def _literal(term: Term, component: str) -> str:
 
 
 def _n3(term: Term | None) -> str:
-    """A node as pyshacl's default messages print one: `<iri>`, `Literal("text")`."""
+    """A node as pyshacl's default messages print one: `<iri>`, `Literal("1", datatype=xsd:integer)`."""
     if isinstance(term, ox.Literal):
+        if term.language:
+            return f'Literal("{term.value}", lang="{term.language}")'
+        if term.datatype.value != XSD + "string":
+            return f'Literal("{term.value}", datatype={shorten(term.datatype.value)})'
         return f'Literal("{term.value}")'
     return str(term) if term is not None else "?"
 
