@@ -8,7 +8,9 @@ import logging
 import os
 import re
 import shutil
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -387,17 +389,16 @@ def test_kg_build_on_an_unwritable_damaged_cache_prints_one_line(built, monkeypa
 # --- a build failing while it writes leaves nothing behind --------------------------------------------
 
 
-def _full_disk_in_dataset(monkeypatch, written: list[int]) -> None:
-    """The first graph is serialized, then the disk is full."""
-    real = ox.serialize
+def _full_disk_in_store(monkeypatch, written: list[int]) -> None:
+    """dataset.nq is complete and the store half written, then the disk is full."""
 
-    def serialize(quads, output, fmt):
-        real(quads, output, fmt)
-        output.flush()
-        written.append(output.tell())
+    def write_store(folder: Path, nquads: Path) -> dict[str, int]:
+        folder.mkdir()
+        (folder / "000001.sst").write_bytes(nquads.read_bytes()[:100])
+        written.append(nquads.stat().st_size)
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(build.ox, "serialize", serialize)
+    monkeypatch.setattr(build, "_write_store", write_store)
 
 
 def _full_disk_in_manifest(monkeypatch, written: list[int]) -> None:
@@ -412,7 +413,7 @@ def _full_disk_in_manifest(monkeypatch, written: list[int]) -> None:
     monkeypatch.setattr(build, "_write_manifest", write_manifest)
 
 
-@pytest.mark.parametrize("fail", [_full_disk_in_dataset, _full_disk_in_manifest])
+@pytest.mark.parametrize("fail", [_full_disk_in_store, _full_disk_in_manifest])
 def test_a_build_failing_while_writing_leaves_no_cache(tmp_path, monkeypatch, fail):
     folder = write_ontology(tmp_path / "o", {"vocab.ttl": VOCAB, "data.ttl": DATA})
     cache = tmp_path / "c"
@@ -424,3 +425,40 @@ def test_a_build_failing_while_writing_leaves_no_cache(tmp_path, monkeypatch, fa
     assert err.value.errno == errno.ENOSPC and err.value.filename == str(cache / key)
     assert written and written[0] > 0  # the failure came after bytes were written
     assert list(cache.iterdir()) == []  # neither the key's folder nor a staging folder
+
+
+@pytest.fixture
+def tiny_disk(tmp_path) -> Iterator[Path]:
+    """A real 3 MiB file system (tmpfs): mounting one needs root, so elsewhere the test says it skipped."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root; the monkeypatched full-disk tests cover the logic")
+    mountpoint = tmp_path / "tiny"
+    mountpoint.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mountpoint)]).returncode:
+        pytest.skip("this machine refuses to mount a tmpfs (a container without CAP_SYS_ADMIN)")
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", "-l", str(mountpoint)], check=False)
+
+
+def test_a_full_disk_is_one_line_and_the_previous_build_stays_usable(tmp_path, tiny_disk, capsys):
+    """On a real full disk: `kg build` says so in one line naming the folder, leaves no staging folder,
+    and the build that was there before is still verified and served."""
+    from bench.userdata import write_userdata
+
+    cache = tiny_disk / "cache"
+    previous = build.build(cache=cache)  # the domain graph fits in 3 MiB
+    data = write_userdata(tmp_path / "data", 40_000, seed=1)  # its snapshot does not
+    with pytest.raises(SystemExit) as code:
+        sys.argv = ["kg", "--cache-dir", str(cache), "--data", str(tmp_path / "data"), "build"]
+        cli.main()
+    err = capsys.readouterr().err.strip()
+    assert code.value.code != 0
+    assert len(err.splitlines()) == 1 and "No space left on device" in err and str(cache) in err, err
+    assert "Traceback" not in err
+    assert [p.name for p in cache.iterdir()] == [previous.key]  # no staging folder is left behind
+    again = build.build(cache=cache)
+    assert again.cached and build.verify(again) is None
+    assert OxigraphStore(again).count() == sum(previous.manifest["graphs"].values())
+    assert data  # the data set really was written (and was too big)

@@ -1,39 +1,53 @@
 """sources → SHACL validation → OWL 2 RL closure → a cached snapshot (asserted graphs + inferred graph).
 
-A snapshot is a folder `<cache>/<key>/` holding `dataset.nq` and `manifest.json`. The key hashes every
-input file, the shapes, the library versions and the noise rule, so a second start with the same
-inputs loads the N-Quads straight into Oxigraph instead of reasoning again. Snapshots are written into
-a temporary folder and renamed into place, so a failed or interrupted build never leaves half a cache.
+Every stage runs on Oxigraph, so the cost grows with the data at Oxigraph's speed, not rdflib's:
+
+1. **parse**: every source file is streamed into an in-memory Oxigraph store, one named graph per file
+   (`loader.load_file`: Turtle, N-Triples, N-Quads, TriG, RDF/XML, gzipped or not);
+2. **validate**: the SHACL shapes, compiled to SPARQL, run on that store (`shapecheck.check`);
+3. **reason**: the vocabulary is closed by owlrl and compiled into one rule per axiom, run on the store
+   to a fixpoint (`entail.infer`); the result is identical to owlrl's closure (tests/test_entail.py);
+4. **store**: the quads are written as `dataset.nq`, bulk-loaded into an on-disk Oxigraph store that
+   every reader opens read-only, and described by `manifest.json`.
+
+A snapshot is a folder `<cache>/<key>/`. The key hashes every input file, the shapes, the library
+versions and the build format, so a second start with the same inputs opens the store instead of
+building again. Snapshots are written into a temporary folder and renamed into place, so a failed or
+interrupted build (a syntax error, a full disk, a kill) never leaves half a cache and never touches an
+earlier build.
 
 A cache can still be damaged afterwards (a full disk, a crash before the data reached the disk, a hand
-edit). So the manifest records the size and sha256 of `dataset.nq` and the triple count of every graph
-as written, and reuse is verified: the manifest must parse and have every field with the right type,
-and `dataset.nq` must have that size and hash. A damaged snapshot is rebuilt into the same key (one
-warning line says why); when its folder cannot be written, `CacheDamaged` says to delete it. `load`
-counts each graph once more in Oxigraph, against the manifest, in case the file changed after it was
-verified; `verify` re-checks a snapshot cheaply for long-running holders of one.
+edit). So the manifest records the size and sha256 of `dataset.nq`, the size of every file of the
+store and the triple count of every graph, and reuse is verified (snapshot.py). A damaged snapshot is
+rebuilt into the same key (one warning line says why); when its folder cannot be written,
+`CacheDamaged` says to delete it.
+
+On a terminal, each stage shows its progress (`progress.Progress`); elsewhere nothing extra is printed.
+The seconds of each stage are kept in the manifest (`stages`).
 """
 
 from __future__ import annotations
 
+import errno
 import gc
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
-import rdflib
 
-from . import reason
+from . import entail, loader, shapecheck
 from .errors import ValidationFailed
 from .namespaces import INFERRED_GRAPH, PROVENANCE_GRAPH
+from .progress import Progress
 from .snapshot import (
     BUILD_FORMAT,
     DATASET,
@@ -48,16 +62,14 @@ from .snapshot import (
     store_files,
     verify,
 )
-from .sources import Source, discover, parse_turtle, shapes_path
-from .terms import quads
-from .validate import validate
+from .sources import Source, discover, shapes_path
 
 __all__ = ["CacheDamaged", "Snapshot", "build", "check", "open_read_only", "verify"]
 
 log = logging.getLogger(__name__)
 
 
-LIBRARIES = ("pharma-kg", "rdflib", "owlrl", "pyshacl", "pyoxigraph")
+LIBRARIES = ("pharma-kg", "rdflib", "owlrl", "pyoxigraph")
 
 
 def cache_root() -> Path:
@@ -92,8 +104,10 @@ def build(
     extra: tuple[Path, ...] = (),
     cache: Path | None = None,
     force: bool = False,
+    progress: Progress | None = None,
 ) -> Snapshot:
     """Return the snapshot for these inputs, building it only when the cache holds no intact copy."""
+    progress = progress or Progress()
     sources = discover(ontology, extra)
     shapes = shapes_path(ontology)
     key = build_key(sources, shapes)
@@ -105,70 +119,126 @@ def build(
             log.info("using cached build %s", folder)
             return Snapshot(folder, manifest, cached=True)
         log.warning("build cache %s is damaged (%s); rebuilding it", folder, damage)
-    return _build_into(folder, key, sources, shapes, damage)
+    return _build_into(folder, key, sources, shapes, progress, damage)
 
 
-def check(ontology: Path | None = None, extra: tuple[Path, ...] = ()) -> list[str]:
+def check(
+    ontology: Path | None = None, extra: tuple[Path, ...] = (), progress: Progress | None = None
+) -> list[str]:
     """Parse and validate without reasoning or caching; return the input files checked."""
+    progress = progress or Progress()
     sources = discover(ontology, extra)
-    parts = {s.path: parse_turtle(s.path) for s in sources}
-    _validate(parts, shapes_path(ontology))
+    work = ox.Store()
+    _parse(work, sources, progress)
+    _validate(work, sources, shapes_path(ontology), progress)
     return [str(s.path) for s in sources]
 
 
-def _validate(parts: dict[Path, rdflib.Graph], shapes: Path) -> None:
-    violations = validate(parts, parse_turtle(shapes))
-    if violations:
-        lines = "\n  ".join(str(v) for v in violations)
-        raise ValidationFailed(f"{len(violations)} SHACL violation(s):\n  {lines}")
+# --- the stages ---------------------------------------------------------------------------------------
 
 
-# --- building ----------------------------------------------------------------------------------------
+def _parse(work: ox.Store, sources: list[Source], progress: Progress) -> int:
+    total = 0
+    with progress.stage("parse"):
+        for number, source in enumerate(sources, 1):
+            name = f"{source.path.name} ({number}/{len(sources)})"
+
+            def show(read: int, name: str = name, size: int = source.path.stat().st_size) -> None:
+                progress.update(f"{name}: {read / max(size, 1):.0%} of {size / 1e6:,.1f} MB")
+
+            total += loader.load_file(work, source, on_progress=show)
+        progress.done(f"{len(sources)} file(s), {total:,} triples")
+    return total
+
+
+def _validate(work: ox.Store, sources: list[Source], shapes: Path, progress: Progress) -> None:
+    with progress.stage("validate", "SHACL shapes as SPARQL"):
+        violations = shapecheck.check(work, {s.graph: s.path for s in sources}, shapes)
+        if violations:
+            lines = "\n  ".join(str(v) for v in violations)
+            raise ValidationFailed(f"{len(violations)} SHACL violation(s):\n  {lines}")
+        progress.done("no violations")
+
+
+def _reason(work: ox.Store, sources: list[Source], progress: Progress) -> entail.InferenceStats:
+    asserted = [s.graph for s in sources if s.graph != PROVENANCE_GRAPH]  # records describe triples
+    with progress.stage("reason", "closing the vocabulary"):
+
+        def show(round_number: int, new: int) -> None:
+            progress.update(f"round {round_number}: {new:,} new triples")
+
+        stats = entail.infer(work, asserted, INFERRED_GRAPH, on_round=show)
+        how = f" (owlrl: {stats.fallback})" if stats.fallback else ""
+        progress.done(f"{stats.inferred:,} inferred triples in {stats.rounds} round(s){how}")
+    return stats
 
 
 def _build_into(
-    folder: Path, key: str, sources: list[Source], shapes: Path, damage: str | None = None
+    folder: Path,
+    key: str,
+    sources: list[Source],
+    shapes: Path,
+    progress: Progress,
+    damage: str | None = None,
 ) -> Snapshot:
     started = time.perf_counter()
-    parts = {s.path: parse_turtle(s.path) for s in sources}
-    _validate(parts, shapes)
-    asserted = rdflib.Graph()
-    for source in sources:
-        if source.graph != PROVENANCE_GRAPH:  # statement records describe triples; nothing to infer
-            asserted += parts[source.path]
-    inferred = reason.closure(asserted)
-    graphs = {s.graph: parts[s.path] for s in sources} | {INFERRED_GRAPH: inferred}
-    manifest = {
+    work = ox.Store()
+    _parse(work, sources, progress)
+    _validate(work, sources, shapes, progress)
+    stats = _reason(work, sources, progress)
+    manifest: dict[str, Any] = {
         "key": key,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "inputs": [{"path": s.path.name, "graph": s.graph, "sha256": s.digest} for s in sources],
         "shapes": {"path": shapes.name, "sha256": hashlib.sha256(shapes.read_bytes()).hexdigest()},
         "asserted_graphs": [s.graph for s in sources],
         "inferred_graph": INFERRED_GRAPH,
+        "reasoner": "owlrl" if stats.fallback else "compiled OWL 2 RL rules (entail.py)",
         "versions": library_versions(),
         "build_format": BUILD_FORMAT,
     }
     try:
-        _write_snapshot(folder, manifest, graphs, started)
+        with progress.stage("store", f"writing {folder}"):
+            manifest["stages"] = dict(progress.timings)  # parse, validate, reason; store is added on write
+            _write_snapshot(folder, manifest, work, [*manifest["asserted_graphs"], INFERRED_GRAPH], started)
+            progress.done(f"{sum(manifest['graphs'].values()):,} quads in {folder}")
     except OSError as exc:
         if damage is not None:
             raise damaged(folder, damage, f"cannot be rebuilt there ({exc.strerror or exc})") from None
-        if exc.filename is None:  # a failed write() names no file; the user needs to know which
-            raise OSError(exc.errno, exc.strerror, str(folder)) from exc
+        if exc.filename is None or exc.errno is None:  # the user needs to know which folder, and why
+            raise _in_folder(exc, folder) from exc
         raise
-    log.info("built %s in %.2fs (%d inferred triples)", folder, manifest["build_seconds"], len(inferred))
+    finally:
+        del work
+    log.info("built %s in %.2fs (%d inferred triples)", folder, manifest["build_seconds"], stats.inferred)
     return Snapshot(folder, manifest, damage=damage)
 
 
-def _write_snapshot(folder: Path, manifest: dict, graphs: dict[str, rdflib.Graph], started: float) -> None:
-    """Write dataset.nq and manifest.json into a staging folder, then rename it to `folder`.
+def _in_folder(exc: OSError, folder: Path) -> OSError:
+    """An OSError naming `folder` with errno and reason: a failed write() names no file, and
+    pyoxigraph's errors carry only a message ("No space left on device (os error 28)")."""
+    code, reason = exc.errno, exc.strerror
+    if code is None:
+        found = re.search(r"os error (\d+)", str(exc))
+        code = int(found[1]) if found else (errno.ENOSPC if "No space left on device" in str(exc) else None)
+        reason = os.strerror(code) if code is not None else str(exc)
+    return OSError(code, reason, str(folder))
 
-    The manifest is completed here from what was written: per-graph counts, size and sha256.
+
+# --- writing the snapshot -----------------------------------------------------------------------------
+
+
+def _write_snapshot(folder: Path, manifest: dict, work: ox.Store, graphs: list[str], started: float) -> None:
+    """Write dataset.nq, store/ and manifest.json into a staging folder, then rename it to `folder`.
+
+    The manifest is completed here from what was written: per-graph counts, sizes and sha256.
     """
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    writing = time.perf_counter()
     try:
-        counts = _write_dataset(staging / DATASET, graphs)
+        counts = _graph_counts(work, graphs)
+        work.dump(output=str(staging / DATASET), format=ox.RdfFormat.N_QUADS)
         for entry in manifest["inputs"]:
             entry["triples"] = counts[entry["graph"]]
         manifest["graphs"] = counts
@@ -179,28 +249,31 @@ def _write_snapshot(folder: Path, manifest: dict, graphs: dict[str, rdflib.Graph
         }
         manifest["store"] = {"path": STORE, "files": _write_store(staging / STORE, staging / DATASET)}
         manifest["build_seconds"] = round(time.perf_counter() - started, 3)
+        manifest.setdefault("stages", {})["store"] = round(time.perf_counter() - writing, 3)
         _write_manifest(staging / MANIFEST, manifest)
         _install(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_dataset(path: Path, graphs: dict[str, rdflib.Graph]) -> dict[str, int]:
-    """Write every graph's quads once each; return the count per graph, which Oxigraph will load."""
-    counts = {}
-    with open(path, "wb") as out:
-        for name, graph in graphs.items():
-            seen: set[ox.Quad] = set()
-            ox.serialize(_distinct(quads(graph, name), seen), out, ox.RdfFormat.N_QUADS)
-            counts[name] = len(seen)
-    return counts
+def _graph_counts(work: ox.Store, graphs: list[str]) -> dict[str, int]:
+    """Quads per graph, in `graphs` order (0 for an empty one); the store must hold no other quads."""
+    found: dict[str, int] = {}
+    rows = work.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    assert isinstance(rows, ox.QuerySolutions)
+    for row in rows:
+        found[row["g"].value] = int(row["n"].value)
+    strays = sorted(set(found) - set(graphs))
+    if strays or len(work) != sum(found.values()):
+        raise RuntimeError(f"the build left quads outside its graphs: {strays or 'the default graph'}")
+    return {graph: found.get(graph, 0) for graph in graphs}
 
 
 def _write_store(folder: Path, nquads: Path) -> dict[str, int]:
     """Bulk-load the N-Quads into a new on-disk Oxigraph store, closed before it is listed.
 
-    Readers open it read-only, which is undefined while a writer holds it: the writer is dropped (and
-    its files flushed and compacted) before the snapshot is renamed into place.
+    Readers open it read-only, which is undefined while a writer holds it: the writer is dropped (its
+    files flushed and compacted) before the snapshot is renamed into place.
     """
     store = ox.Store(str(folder))
     try:
@@ -211,14 +284,6 @@ def _write_store(folder: Path, nquads: Path) -> dict[str, int]:
         del store
         gc.collect()
     return store_files(folder)
-
-
-def _distinct(items: Iterable[ox.Quad], seen: set[ox.Quad]) -> Iterator[ox.Quad]:
-    """Two rdflib terms can become one Oxigraph term ("a" and "a"^^xsd:string); write it once."""
-    for item in items:
-        if item not in seen:
-            seen.add(item)
-            yield item
 
 
 def _write_manifest(path: Path, manifest: dict) -> None:

@@ -88,6 +88,11 @@ def _export(config: dict[str, Any]) -> None:
         os.environ[name] = str(value)
 
 
+def _say(text: str) -> None:
+    """What `serve` is doing before it serves: one line each on stderr (the URL goes to stdout)."""
+    print(f"pharma-kg: {text}", file=sys.stderr, flush=True)
+
+
 def _announce_when_ready(host: str, port: int) -> None:
     shown = f"[{host}]" if ":" in host else host
     probe = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -145,8 +150,16 @@ def serve(host: str = "127.0.0.1", port: int = 7878, workers: int = 2, config: d
     settings["KG_WORKERS"] = workers
     settings["KG_PUBLIC_URL"] = settings["KG_PUBLIC_URL"] or public_url(host, port)
     _check_free(host, port)
-    build(settings["KG_ONTOLOGY"], tuple(settings["KG_DATA"]), settings["KG_CACHE_DIR"])
+    snapshot = build(settings["KG_ONTOLOGY"], tuple(settings["KG_DATA"]), settings["KG_CACHE_DIR"])
+    triples = sum(snapshot.manifest["graphs"].values())
+    done = "using the cached build" if snapshot.cached else "built"
+    _say(f"{done} {snapshot.folder} ({triples:,} triples)")
     _export(settings)
+    source = f"the store at {settings['KG_STORE_URL']}" if settings.get("KG_STORE_URL") else "the build"
+    _say(
+        f"starting {workers} server process(es) with {settings['KG_QUERY_WORKERS']} query worker(s) "
+        f"each on {source}; waiting for /healthz …"
+    )
     metrics_dir = _metrics_dir(workers)
     threading.Thread(target=_announce_when_ready, args=(host, port), daemon=True).start()
     try:
