@@ -306,7 +306,8 @@ ex:Everything a owl:Class ; owl:unionOf ( ex:OncologyCro pkg:Product ) .
             ["https://example.org/test/Both", "pkg:ProductionResponsibility", "pkg:ResearchResponsibility"],
         ),
         (  # an asymmetric property both ways (prp-asyp), through transitivity
-            "ex:A pkg:immediatelyPrecedes ex:B . ex:B pkg:immediatelyPrecedes ex:C . ex:C pkg:precedes ex:A",
+            "ex:A pkg:immediatelyPrecedes ex:B . ex:B pkg:immediatelyPrecedes ex:C ."
+            " ex:C pkg:precedes ex:A .",
             ["https://example.org/test/A", "pkg:precedes"],
         ),
         (  # typed both as disjoint classes of the AllDisjointClasses axiom (cax-adc), via domain and range

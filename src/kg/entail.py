@@ -124,21 +124,25 @@ class Template:
     def where(self, work: str, delta: str | None, position: int | None) -> str:
         values = " ".join("(" + " ".join(row) + ")" for row in sorted(self.rows))
         parts = [f"VALUES ({' '.join(self.params)}) {{ {values} }}"] if self.params else []
-        for i, atom in enumerate(self.body):
+        # The delta atom first: Oxigraph joins in the written order, so the small side drives the join.
+        order = sorted(range(len(self.body)), key=lambda i: i != position)
+        for i in order:
             graph = delta if i == position and delta else work
-            parts.append(f"GRAPH <{graph}> {{ {' '.join(atom)} }}")
+            parts.append(f"GRAPH <{graph}> {{ {' '.join(self.body[i])} }}")
         return " ".join(parts)
 
     def update(self, work: str, new: str, delta: str | None, position: int | None) -> str:
-        """Heads into `new`, distinct; what `work` already has is removed per round (`_Run._fixpoint`).
+        """Heads not yet in `work` into `new`.
 
-        (FILTER NOT EXISTS per solution costs a scan of the class in Oxigraph: quadratic at scale.)
+        "Not yet" is an OPTIONAL lookup per distinct head: Oxigraph answers FILTER NOT EXISTS by scanning the
+        class (quadratic at scale) and MINUS by reading all of `work`'s matching triples every time.
         """
         head = " ".join(self.head)
         variables = " ".join(dict.fromkeys(t for t in self.head if t.startswith("?")))
         return (
             f"INSERT {{ GRAPH <{new}> {{ {head} }} }} WHERE {{ "
-            f"SELECT DISTINCT {variables} WHERE {{ {self.where(work, delta, position)} }} }}"
+            f"{{ SELECT DISTINCT {variables} WHERE {{ {self.where(work, delta, position)} }} }} "
+            f"OPTIONAL {{ GRAPH <{work}> {{ {head} }} BIND(true AS ?known) }} FILTER(!BOUND(?known)) }}"
         )
 
 
@@ -660,10 +664,6 @@ class _Run:
                 else:
                     for position in range(len(rule.body)):
                         self.store.update(rule.update(self.work, new, delta, position))
-            self.store.update(
-                f"DELETE {{ GRAPH <{new}> {{ ?s ?p ?o }} }} "
-                f"WHERE {{ GRAPH <{new}> {{ ?s ?p ?o }} GRAPH <{self.work}> {{ ?s ?p ?o }} }}"
-            )
             added = self.count(new)
             if on_round is not None:
                 on_round(rounds, added)
