@@ -36,7 +36,14 @@ def _numbers(rows: list[list[str]]) -> list[float]:
 def test_scale_tables_at_a_tiny_size(scale: ModuleType, tmp_path: Path) -> None:
     parts = tuple(p for p in scale.PARTS if p != "http")
     opts = scale.Options(
-        sizes=[SIZE], parts=parts, repeat=1, budget=20, owlrl_max=SIZE, roundtrip_requests=10
+        sizes=[SIZE],
+        parts=parts,
+        repeat=1,
+        budget=20,
+        owlrl_max=SIZE,
+        roundtrip_requests=10,
+        build_timeout=300,
+        reason_budget=300,
     )
     tables = {t.title.split(":")[0]: t for t in scale.run_scale(opts, tmp_path)}
     assert set(tables) >= {
