@@ -392,7 +392,8 @@ def test_kg_build_on_an_unwritable_damaged_cache_prints_one_line(built, monkeypa
 def _full_disk_in_store(monkeypatch, written: list[int]) -> None:
     """dataset.nq is complete and the store half written, then the disk is full."""
 
-    def write_store(folder: Path, nquads: Path) -> dict[str, int]:
+    def write_store(folder: Path, work: ox.Store) -> dict[str, int]:
+        nquads = folder.parent / "dataset.nq"
         folder.mkdir()
         (folder / "000001.sst").write_bytes(nquads.read_bytes()[:100])
         written.append(nquads.stat().st_size)

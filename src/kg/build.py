@@ -40,11 +40,10 @@ import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
-from . import entail, loader, shapecheck
 from .errors import ValidationFailed
 from .namespaces import INFERRED_GRAPH, PROVENANCE_GRAPH
 from .progress import Progress
@@ -63,6 +62,9 @@ from .snapshot import (
     verify,
 )
 from .sources import Source, discover, shapes_path
+
+if TYPE_CHECKING:
+    from .entail import InferenceStats
 
 __all__ = ["CacheDamaged", "Snapshot", "build", "check", "open_read_only", "verify"]
 
@@ -138,6 +140,8 @@ def check(
 
 
 def _parse(work: ox.Store, sources: list[Source], progress: Progress) -> int:
+    from . import loader  # the stages import what they use: reusing a cached build needs none of it
+
     total = 0
     with progress.stage("parse"):
         for number, source in enumerate(sources, 1):
@@ -152,6 +156,8 @@ def _parse(work: ox.Store, sources: list[Source], progress: Progress) -> int:
 
 
 def _validate(work: ox.Store, sources: list[Source], shapes: Path, progress: Progress) -> None:
+    from . import shapecheck
+
     with progress.stage("validate", "SHACL shapes as SPARQL"):
         violations = shapecheck.check(work, {s.graph: s.path for s in sources}, shapes)
         if violations:
@@ -160,7 +166,9 @@ def _validate(work: ox.Store, sources: list[Source], shapes: Path, progress: Pro
         progress.done("no violations")
 
 
-def _reason(work: ox.Store, sources: list[Source], progress: Progress) -> entail.InferenceStats:
+def _reason(work: ox.Store, sources: list[Source], progress: Progress) -> InferenceStats:
+    from . import entail  # owlrl and rdflib, for the vocabulary's closure
+
     asserted = [s.graph for s in sources if s.graph != PROVENANCE_GRAPH]  # records describe triples
     with progress.stage("reason", "closing the vocabulary"):
 
@@ -247,7 +255,7 @@ def _write_snapshot(folder: Path, manifest: dict, work: ox.Store, graphs: list[s
             "bytes": (staging / DATASET).stat().st_size,
             "sha256": file_sha256(staging / DATASET),
         }
-        manifest["store"] = {"path": STORE, "files": _write_store(staging / STORE, staging / DATASET)}
+        manifest["store"] = {"path": STORE, "files": _write_store(staging / STORE, work)}
         manifest["build_seconds"] = round(time.perf_counter() - started, 3)
         manifest.setdefault("stages", {})["store"] = round(time.perf_counter() - writing, 3)
         _write_manifest(staging / MANIFEST, manifest)
@@ -269,15 +277,16 @@ def _graph_counts(work: ox.Store, graphs: list[str]) -> dict[str, int]:
     return {graph: found.get(graph, 0) for graph in graphs}
 
 
-def _write_store(folder: Path, nquads: Path) -> dict[str, int]:
-    """Bulk-load the N-Quads into a new on-disk Oxigraph store, closed before it is listed.
+def _write_store(folder: Path, work: ox.Store) -> dict[str, int]:
+    """Copy the working store into a new on-disk Oxigraph store, compacted and closed before it is listed.
 
-    Readers open it read-only, which is undefined while a writer holds it: the writer is dropped (its
-    files flushed and compacted) before the snapshot is renamed into place.
+    Straight from memory (bulk_extend): measured at 1M triples, faster than bulk-loading dataset.nq
+    back. Readers open the store read-only, which is undefined while a writer holds it: the writer is
+    dropped before the snapshot is renamed into place.
     """
     store = ox.Store(str(folder))
     try:
-        store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+        store.bulk_extend(work.quads_for_pattern(None, None, None, None))
         store.flush()
         store.optimize()
     finally:

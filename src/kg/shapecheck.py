@@ -42,7 +42,22 @@ import pyoxigraph as ox
 
 from .errors import SourceError
 from .namespaces import shorten
-from .validate import Violation
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One SHACL violation: the files stating the focus node, the node, the path and the message."""
+
+    files: tuple[str, ...]
+    focus: str
+    path: str
+    message: str
+    severity: str
+
+    def __str__(self) -> str:
+        where = ", ".join(self.files) or "(no file states this node)"
+        return f"{where}: {self.focus} {self.path}: {self.message} [{self.severity}]"
+
 
 __all__ = ["UnsupportedShape", "check", "compile_shapes"]
 

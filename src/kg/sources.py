@@ -12,10 +12,13 @@ import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pyoxigraph
-import rdflib
+
+if TYPE_CHECKING:
+    import rdflib
 
 from .errors import SourceError
 from .namespaces import graph_iri
@@ -197,6 +200,8 @@ def parse_turtle(path: Path) -> rdflib.Graph:
         line, col = exc.lineno or 0, exc.offset or 0
         reason = str(exc.msg).split(": ", 1)[-1] if ": " in str(exc.msg) else str(exc.msg)
         raise SourceError(f"{path}:{line}:{col}: malformed Turtle: {reason}") from None
+    import rdflib  # only the T-Box and tests need rdflib graphs; reusing a build does not
+
     graph = rdflib.Graph()
     graph.parse(data=data, format="turtle", publicID=path.absolute().as_uri())
     return graph

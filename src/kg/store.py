@@ -295,6 +295,6 @@ def open_store(
     cache: Path | None = None,
 ) -> Store:
     """Build (or reuse the cached build of) the sources and load the snapshot into Oxigraph."""
-    from .build import build  # the write side (rdflib, owlrl, pyshacl): only when building
+    from .build import build  # the write side: only when building
 
     return OxigraphStore(build(ontology, extra, cache))

@@ -1,32 +1,27 @@
-"""SHACL validation of the asserted data: a violation names file, focus node, path and message."""
+"""SHACL validation with pyshacl: the reference that `shapecheck` (what builds use) is tested against.
+
+pyshacl validates in pure Python (529 s for 1M triples measured here), so builds run the shapes as
+SPARQL on Oxigraph instead (`shapecheck`); tests/test_shapecheck.py proves both give the same
+violations. pyshacl is a test dependency, imported only when this runs.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-import pyshacl
 import rdflib
 from rdflib.namespace import SH
 
 from .namespaces import shorten
+from .shapecheck import Violation
 
-
-@dataclass(frozen=True)
-class Violation:
-    files: tuple[str, ...]
-    focus: str
-    path: str
-    message: str
-    severity: str
-
-    def __str__(self) -> str:
-        where = ", ".join(self.files) or "(no file states this node)"
-        return f"{where}: {self.focus} {self.path}: {self.message} [{self.severity}]"
+__all__ = ["Violation", "validate"]
 
 
 def validate(parts: dict[Path, rdflib.Graph], shapes: rdflib.Graph) -> list[Violation]:
     """Validate the union of all parts (shapes may span files) and attribute each result to files."""
+    import pyshacl  # the test extra: builds do not need it
+
     union = rdflib.Graph()
     for graph in parts.values():
         union += graph
