@@ -222,6 +222,61 @@ def test_the_generic_property_path_compilation_agrees(small):
     assert rows(shapecheck.Rdfs()) == rows(shapecheck.Schema(store, graphs))
 
 
+@pytest.mark.parametrize("schema", [False, True])
+def test_the_scratch_graph_plan_agrees_with_the_inline_queries(small, bad_user_data, schema):
+    """`compile_plan` (focus sets and class members filled once into a scratch graph, what `check`
+    runs) gives the rows of `compile_shapes` (each query computing them itself), query for query,
+    with the property-path RDFS fills and with the schema's VALUES lists."""
+    for sources, shapes in (small, (bad_user_data, shapes_path(ONTOLOGY))):
+        store = ox.Store()
+        for source in sources:
+            load_file(store, source)
+        graphs: list = [ox.NamedNode(s.graph) for s in sources]
+        inline = shapecheck.compile_shapes(shapes)
+        scratch = ox.NamedNode("urn:test:scratch")
+        rdfs = shapecheck.Schema(store, graphs) if schema else shapecheck.Rdfs()
+        plan = shapecheck.compile_plan(shapes, rdfs, scratch, graphs)
+        assert plan.fills and len(plan.queries) == len(inline)
+        for fill in plan.fills:
+            store.update(fill)
+        for old, new in zip(inline, plan.queries, strict=True):
+            assert (old.component, old.path, old.message) == (new.component, new.path, new.message)
+            want = Counter(map(str, store.query(old.sparql, default_graph=graphs)))  # type: ignore[arg-type]
+            got = Counter(map(str, store.query(new.sparql, default_graph=graphs, named_graphs=[scratch])))  # type: ignore[arg-type]
+            assert got == want, (new.shape, new.component, new.path)
+
+
+def _graphs(store: ox.Store) -> tuple[set, int]:
+    return set(store.named_graphs()), len(store)
+
+
+def test_check_leaves_no_scratch_graph(bad_user_data):
+    store = ox.Store()
+    for source in bad_user_data:
+        load_file(store, source)
+    before = _graphs(store)
+    found = shapecheck.check(store, {s.graph: s.path for s in bad_user_data}, shapes_path(ONTOLOGY))
+    assert found and _graphs(store) == before
+    assert not any("urn:" in str(v) for v in found)
+
+
+def test_the_scratch_graph_is_removed_on_error(bad_user_data, monkeypatch):
+    store = ox.Store()
+    for source in bad_user_data:
+        load_file(store, source)
+    before = _graphs(store)
+    compile_plan = shapecheck.compile_plan
+
+    def broken(*args, **kwargs):  # the first fill runs, the second one fails
+        plan = compile_plan(*args, **kwargs)
+        return shapecheck.Plan(plan.scratch, [plan.fills[0], "INSERT nonsense"], plan.queries)
+
+    monkeypatch.setattr(shapecheck, "compile_plan", broken)
+    with pytest.raises(SyntaxError):
+        shapecheck.check(store, {s.graph: s.path for s in bad_user_data}, shapes_path(ONTOLOGY))
+    assert _graphs(store) == before
+
+
 def test_no_graphs_no_violations(small):
     _, shapes = small
     assert shapecheck.check(ox.Store(), {}, shapes) == []

@@ -34,6 +34,7 @@ imitate pyshacl's defaults; those naming a focus node or a list are close, not i
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,23 +167,34 @@ def check(store: ox.Store, files: Mapping[str, Path], shapes: Path) -> list[Viol
 
     Returns the violations sorted as `validate.validate` sorts them; each names the files whose graph
     states the focus node as a subject. Raises `UnsupportedShape` for SHACL this module cannot compile.
+
+    The RDFS instances of each class the shapes name, and the focus nodes of each node shape, are
+    computed once into a scratch graph of `store` (a fresh `urn:uuid:` IRI, outside the checked
+    graphs), which every constraint query then joins on; the scratch graph is removed before
+    returning, also on error.
     """
     graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.NamedNode(g) for g in files]
     if not graphs:
         return []
-    queries = compile_shapes(shapes, Schema(store, graphs))
+    scratch = _scratch_graph(store)
+    plan = compile_plan(shapes, Schema(store, graphs), scratch, [ox.NamedNode(g) for g in files])
     found: list[tuple[Term, Query, str]] = []
-    for query in queries:
-        solutions = store.query(query.sparql, default_graph=graphs)
-        assert isinstance(solutions, ox.QuerySolutions)
-        for row in solutions:
-            focus = row["focus"]
-            assert focus is not None
-            message = query.message
-            if _FOCUS in message or _VALUE in message:  # a default message naming the nodes
-                value = row["value"] if ox.Variable("value") in solutions.variables else None
-                message = message.replace(_FOCUS, _n3(focus)).replace(_VALUE, _n3(value))
-            found.append((focus, query, message))
+    try:
+        for fill in plan.fills:
+            store.update(fill)
+        for query in plan.queries:
+            solutions = store.query(query.sparql, default_graph=graphs, named_graphs=[scratch])
+            assert isinstance(solutions, ox.QuerySolutions)
+            for row in solutions:
+                focus = row["focus"]
+                assert focus is not None
+                message = query.message
+                if _FOCUS in message or _VALUE in message:  # a default message naming the nodes
+                    value = row["value"] if ox.Variable("value") in solutions.variables else None
+                    message = message.replace(_FOCUS, _n3(focus)).replace(_VALUE, _n3(value))
+                found.append((focus, query, message))
+    finally:
+        store.remove_graph(scratch)
     stated = _stating_files(store, files, {focus for focus, _, _ in found})
     violations = [
         Violation(
@@ -195,6 +207,14 @@ def check(store: ox.Store, files: Mapping[str, Path], shapes: Path) -> list[Viol
         for focus, query, message in found
     ]
     return sorted(violations, key=str)
+
+
+def _scratch_graph(store: ox.Store) -> ox.NamedNode:
+    """A graph name no graph of `store` has (a random UUID; checked all the same)."""
+    while True:
+        graph = ox.NamedNode(f"urn:uuid:{uuid.uuid4()}")
+        if not store.contains_named_graph(graph):
+            return graph
 
 
 def _stating_files(
@@ -219,11 +239,41 @@ def _stating_files(
 def compile_shapes(shapes: Path, rdfs: Rdfs | None = None) -> list[Query]:
     """Every constraint of every targeted node shape (and of its property shapes) as one SPARQL query.
 
-    `rdfs` says how the queries read RDFS: by default with property paths over the schema (complete,
-    slow on big data: each class pattern scans every triple); `check` passes a `Schema` resolved
-    from the data first, which turns classes and properties into VALUES lists.
+    Each query computes its shape's focus nodes itself (and each `sh:class` test its class's
+    instances), so the queries run on the data as it is: the reference `compile_plan` is tested
+    against. `rdfs` says how the queries read RDFS: by default with property paths over the schema
+    (complete, slow on big data: each class pattern scans every triple); a `Schema` resolved from
+    the data first turns classes and properties into VALUES lists.
     """
-    rdfs = rdfs or Rdfs()
+    focus = _Inline(rdfs or Rdfs())
+    return _compile_all(_read_shapes(shapes), focus)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """SPARQL updates filling a scratch graph (run in order), then the queries reading it."""
+
+    scratch: ox.NamedNode
+    fills: list[str]
+    queries: list[Query]
+
+
+def compile_plan(shapes: Path, rdfs: Rdfs, scratch: ox.NamedNode, graphs: list[ox.NamedNode]) -> Plan:
+    """The queries of `compile_shapes`, reading focus nodes and class instances from `scratch`.
+
+    The fills (SPARQL updates reading `graphs`) write into `scratch`, once for the whole check,
+    `<class> kg:member ?x` for the RDFS instances of each class a shape targets or tests with
+    `sh:class`, and `<shape> kg:focus ?x` for the focus nodes of each node shape that has more
+    than one target (a shape with one target class reads its class's members). Nodes are objects
+    there because literals can be instances (typed by `rdfs:range`). The queries must then be run
+    with `graphs` as default graph and `scratch` among the named graphs.
+    """
+    focus = _Scratch(rdfs, scratch, graphs)
+    queries = _compile_all(_read_shapes(shapes), focus)
+    return Plan(scratch, focus.fills(), queries)
+
+
+def _read_shapes(shapes: Path) -> _Triples:
     triples = _Triples()
     try:
         for quad in ox.parse(
@@ -236,6 +286,10 @@ def compile_shapes(shapes: Path, rdfs: Rdfs | None = None) -> list[Query]:
         ) from None
     except OSError as exc:
         raise SourceError(f"{shapes}: cannot read ({exc.strerror or exc})") from None
+    return triples
+
+
+def _compile_all(triples: _Triples, focus: _Focus) -> list[Query]:
     for shape in _all_shapes(triples):
         _refuse_unsupported(triples, shape)
     queries: list[Query] = []
@@ -245,13 +299,13 @@ def compile_shapes(shapes: Path, rdfs: Rdfs | None = None) -> list[Query]:
     for root in roots:
         if triples.one(root, SH + "path") is not None:
             raise UnsupportedShape(f"{_show(root)}: a property shape with its own targets is not supported")
-        targets = _targets(triples, root, rdfs)
-        queries += _constraints(triples, root, targets, None, rdfs)
+        targets = focus.targets(triples, root)
+        queries += _constraints(triples, root, targets, None, focus)
         for prop in triples.objects(root, SH + "property"):
             path = triples.one(prop, SH + "path")
             if path is None:
                 raise UnsupportedShape(f"{_show(prop)}: a property shape without sh:path")
-            queries += _constraints(triples, prop, targets, _path(triples, prop, path, rdfs), rdfs)
+            queries += _constraints(triples, prop, targets, _path(triples, prop, path, focus.rdfs), focus)
     return queries
 
 
@@ -389,6 +443,81 @@ def _targets(triples: _Triples, shape: Term, rdfs: Rdfs) -> str:
     return "{ SELECT DISTINCT ?focus WHERE { " + " UNION ".join(f"{{ {b} }}" for b in branches) + " } }"
 
 
+class _Focus:
+    """How the queries get a node shape's focus nodes and test a value's class."""
+
+    rdfs: Rdfs
+
+    def targets(self, triples: _Triples, shape: Term) -> str:
+        """A group pattern binding ?focus to each focus node of `shape` once."""
+        raise NotImplementedError
+
+    def member(self, node: str, cls: ox.NamedNode) -> str:
+        """A group pattern matching when `node` (bound) is an instance of `cls`."""
+        raise NotImplementedError
+
+
+class _Inline(_Focus):
+    """Everything computed in each query (`compile_shapes`)."""
+
+    def __init__(self, rdfs: Rdfs) -> None:
+        self.rdfs = rdfs
+
+    def targets(self, triples: _Triples, shape: Term) -> str:
+        return _targets(triples, shape, self.rdfs)
+
+    def member(self, node: str, cls: ox.NamedNode) -> str:
+        return self.rdfs.instance(node, cls, "c")
+
+
+_MEMBER = ox.NamedNode("urn:kg:shapecheck:member")
+_FOCUS_OF = ox.NamedNode("urn:kg:shapecheck:focus")
+
+
+class _Scratch(_Focus):
+    """Class instances and focus sets computed once into a scratch graph (`compile_plan`)."""
+
+    def __init__(self, rdfs: Rdfs, scratch: ox.NamedNode, graphs: list[ox.NamedNode]) -> None:
+        self.rdfs = rdfs
+        self._scratch = scratch
+        self._using = " ".join(f"USING {g}" for g in graphs) + f" USING NAMED {scratch}"
+        self._classes: dict[ox.NamedNode, str] = {}
+        self._shapes: list[str] = []
+
+    def fills(self) -> list[str]:
+        """Class members first: the focus fills read them."""
+        return [*self._classes.values(), *self._shapes]
+
+    def _insert(self, template: str, where: str) -> str:
+        return (
+            _PREFIXES
+            + f"INSERT {{ GRAPH {self._scratch} {{ {template} }} }} {self._using} WHERE {{ {where} }}"
+        )
+
+    def _members(self, cls: Term) -> str:
+        if not isinstance(cls, ox.NamedNode):
+            raise UnsupportedShape(f"sh:targetClass {_show(cls)} is not an IRI")
+        if cls not in self._classes:
+            self._classes[cls] = self._insert(f"{cls} {_MEMBER} ?x", self.rdfs.instance("?x", cls, "m"))
+        return f"GRAPH {self._scratch} {{ {cls} {_MEMBER} ?focus }}"
+
+    def targets(self, triples: _Triples, shape: Term) -> str:
+        classes = triples.objects(shape, SH + "targetClass")
+        subjects_of = triples.objects(shape, SH + "targetSubjectsOf")
+        branches = [self._members(c) for c in classes]
+        if len(branches) == 1 and not subjects_of:
+            return branches[0]
+        branches += [f"{self.rdfs.subproperty('?_tp', p)} ?focus ?_tp ?_to" for p in subjects_of]
+        key = ox.NamedNode(f"urn:kg:shapecheck:shape:{len(self._shapes)}")
+        self._shapes.append(
+            self._insert(f"{key} {_FOCUS_OF} ?focus", " UNION ".join(f"{{ {b} }}" for b in branches))
+        )
+        return f"GRAPH {self._scratch} {{ {key} {_FOCUS_OF} ?focus }}"
+
+    def member(self, node: str, cls: ox.NamedNode) -> str:
+        return self._members(cls).replace("?focus", node)
+
+
 @dataclass(frozen=True)
 class _Path:
     shown: str
@@ -415,7 +544,9 @@ _FOCUS, _VALUE = "\x00focus\x00", "\x00value\x00"
 _PREFIXES = f"PREFIX rdf: <{RDF}> PREFIX rdfs: <{RDFS}> PREFIX xsd: <{XSD}>\n"
 
 
-def _constraints(triples: _Triples, shape: Term, targets: str, path: _Path | None, rdfs: Rdfs) -> list[Query]:
+def _constraints(
+    triples: _Triples, shape: Term, targets: str, path: _Path | None, focus: _Focus
+) -> list[Query]:
     """The queries for the constraints `shape` itself states (a node shape: path None, value = focus)."""
     messages = sorted(m.value for m in triples.objects(shape, SH + "message") if isinstance(m, ox.Literal))
     values = path.pattern if path else "BIND(?focus AS ?value)"
@@ -423,7 +554,7 @@ def _constraints(triples: _Triples, shape: Term, targets: str, path: _Path | Non
     queries = []
     for component in _CONSTRAINTS:
         for param in triples.objects(shape, SH + component):
-            body, default = _compile(triples, component, param, targets, values, shown, rdfs)
+            body, default = _compile(triples, component, param, targets, values, shown, focus)
             if body is None:
                 continue
             queries.append(
@@ -437,7 +568,7 @@ def _per_value(targets: str, values: str, violated: str) -> str:
 
 
 def _compile(
-    triples: _Triples, component: str, param: Term, targets: str, values: str, shown: str, rdfs: Rdfs
+    triples: _Triples, component: str, param: Term, targets: str, values: str, shown: str, focus: _Focus
 ) -> tuple[str | None, str]:
     """(SPARQL selecting one row per result, pyshacl's default message) for one constraint."""
     name = _show(param)
@@ -500,7 +631,7 @@ def _compile(
             raise UnsupportedShape(f"sh:class {name} is not an IRI")
         return (
             f"SELECT DISTINCT ?focus ?value WHERE {{ {targets} {values}"
-            f" FILTER(isLiteral(?value) || NOT EXISTS {{ {rdfs.instance('?value', param, 'c')} }}) }}",
+            f" FILTER(isLiteral(?value) || NOT EXISTS {{ {focus.member('?value', param)} }}) }}",
             f"Value does not have class {name}",
         )
     if component == "in":
