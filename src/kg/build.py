@@ -107,8 +107,11 @@ def build(
     cache: Path | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    thorough: bool = False,
 ) -> Snapshot:
-    """Return the snapshot for these inputs, building it only when the cache holds no intact copy."""
+    """Return the snapshot for these inputs, building it only when the cache holds no intact copy.
+
+    A cached copy is checked cheaply (manifest, file sizes); `thorough` also hashes dataset.nq."""
     progress = progress or Progress()
     sources = discover(ontology, extra)
     shapes = shapes_path(ontology)
@@ -116,7 +119,7 @@ def build(
     folder = (cache or cache_root()) / key
     damage = None
     if not force and os.path.lexists(folder):
-        manifest, damage = read_verified(folder, key)
+        manifest, damage = read_verified(folder, key, thorough)
         if manifest is not None:
             log.info("using cached build %s", folder)
             return Snapshot(folder, manifest, cached=True)

@@ -101,7 +101,7 @@ def cli(ctx: click.Context, ontology: Path | None, data: tuple[Path, ...], cache
 @pass_ctx
 def build(ctx: Context, force: bool, push: str | None) -> None:
     """Validate (SHACL), reason (OWL 2 RL) and cache the dataset; print its graphs."""
-    snapshot = build_mod.build(ctx.ontology, ctx.data, ctx.cache, force=force)
+    snapshot = build_mod.build(ctx.ontology, ctx.data, ctx.cache, force=force, thorough=True)
     rows = [[shorten(g), str(n)] for g, n in snapshot.manifest["graphs"].items()]
     click.echo(render(["graph", "triples"], rows))
     how = f"built in {snapshot.manifest['build_seconds']} s"

@@ -71,6 +71,15 @@ class Snapshot:
         return self.manifest["key"]
 
 
+def handed_over(folder: Path) -> Snapshot:
+    """A snapshot another process just built or verified (`kg serve` hands it to its server
+    processes): checked cheaply (manifest, file sizes), without hashing the inputs again."""
+    manifest, problem = read_verified(folder, folder.name, thorough=False)
+    if manifest is None:
+        raise damaged(folder, problem or "unreadable", "cannot be served")
+    return Snapshot(folder, manifest, cached=True)
+
+
 def verify(snapshot: Snapshot) -> str | None:
     """Why the snapshot's files no longer match the manifest it holds, or None: size + sha256, no parse.
 
@@ -128,8 +137,11 @@ def damaged(folder: Path, problem: str, outcome: str) -> CacheDamaged:
 # --- verifying a cached snapshot ---------------------------------------------------------------------
 
 
-def read_verified(folder: Path, key: str) -> tuple[dict | None, str | None]:
-    """The cached manifest if the snapshot is intact, else None and the first problem found."""
+def read_verified(folder: Path, key: str, thorough: bool = True) -> tuple[dict | None, str | None]:
+    """The cached manifest if the snapshot is intact, else None and the first problem found.
+
+    Always: the manifest's fields, the store's files and sizes, dataset.nq's size; `thorough` also
+    hashes dataset.nq (see `_dataset_problem`)."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -143,7 +155,7 @@ def read_verified(folder: Path, key: str) -> tuple[dict | None, str | None]:
     problem = (
         _manifest_problem(manifest, key)
         or _store_problem(folder, manifest)
-        or _dataset_problem(folder, manifest)
+        or _dataset_problem(folder, manifest, thorough)
     )
     return (None, problem) if problem else (manifest, None)
 
@@ -229,14 +241,18 @@ def _graphs_problem(manifest: dict) -> str | None:
     return None
 
 
-def _dataset_problem(folder: Path, manifest: dict) -> str | None:
-    """Does dataset.nq have the size and sha256 the manifest recorded? Size first: it costs nothing."""
+def _dataset_problem(folder: Path, manifest: dict, thorough: bool = True) -> str | None:
+    """Does dataset.nq have the size (and, when `thorough`, the sha256) the manifest recorded?
+
+    Nothing is served from dataset.nq (readers open the store), so starting a server checks its size
+    only: hashing it costs ~1 s per 300 MB on every start. `kg build` and `verify` hash it.
+    """
     path, expected = folder / DATASET, manifest["dataset"]
     try:
         size = path.stat().st_size
         if size != expected["bytes"]:
             return f"{DATASET} is {size} bytes, the manifest says {expected['bytes']}"
-        if file_sha256(path) != expected["sha256"]:
+        if thorough and file_sha256(path) != expected["sha256"]:
             return f"{DATASET} does not match the sha256 in the manifest"
     except FileNotFoundError:
         return f"{DATASET} is missing"

@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, Response, request
 
 from ..build import build
 from ..executor import Executor, QueryRunner, WorkerSettings
-from ..snapshot import Snapshot
+from ..snapshot import Snapshot, handed_over
 from ..store import OxigraphStore, Store
 from . import api, console, errors, graphstore, openapi, ops, pages, querypages, search, sparql, workbench
 from .cache import ResponseCache
@@ -41,6 +41,7 @@ DEFAULTS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "KG_ONTOLOGY": (None, Path),  # folder of *.ttl sources; None = the packaged ontology
     "KG_DATA": ((), _paths),  # extra data files (os.pathsep-separated in the environment)
     "KG_CACHE_DIR": (None, Path),  # build cache; None = $KG_CACHE_DIR / ~/.cache/pharma-kg
+    "KG_SNAPSHOT": (None, Path),  # set by `kg serve`: the snapshot it built, so processes skip the hashing
     "KG_QUERY_TIMEOUT": (10.0, float),  # seconds per query, then 503 + Retry-After
     "KG_RETRY_AFTER": (5, int),  # seconds, in the Retry-After of a 503
     "KG_MAX_ROWS": (10000, int),  # result rows (or triples) before the answer is cut
@@ -102,7 +103,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings["KG_MAX_BODY"]
     app.config["MAX_FORM_MEMORY_SIZE"] = settings["KG_MAX_BODY"]
     app.json.sort_keys = False  # type: ignore[attr-defined]  # the default provider has it
-    snapshot = build(settings["KG_ONTOLOGY"], tuple(settings["KG_DATA"]), settings["KG_CACHE_DIR"])
+    if settings["KG_SNAPSHOT"]:  # built and verified by `kg serve` a moment ago
+        snapshot = handed_over(settings["KG_SNAPSHOT"])
+    else:
+        snapshot = build(settings["KG_ONTOLOGY"], tuple(settings["KG_DATA"]), settings["KG_CACHE_DIR"])
     store: Store
     executor: QueryRunner
     if settings["KG_STORE_URL"]:

@@ -154,6 +154,7 @@ def serve(host: str = "127.0.0.1", port: int = 7878, workers: int = 2, config: d
     triples = sum(snapshot.manifest["graphs"].values())
     done = "using the cached build" if snapshot.cached else "built"
     _say(f"{done} {snapshot.folder} ({triples:,} triples)")
+    settings["KG_SNAPSHOT"] = snapshot.folder  # the server processes open it without hashing again
     _export(settings)
     source = f"the store at {settings['KG_STORE_URL']}" if settings.get("KG_STORE_URL") else "the build"
     _say(
