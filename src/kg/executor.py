@@ -70,14 +70,17 @@ _MONITOR_SECONDS = 0.5
 _RESTART_DELAYS = (0.5, 2, 5, 15, 30)
 _LOW_PRIORITY = 19
 _PRESSURE_PROBE_SECONDS = 0.1
+QUEUE_PER_WORKER = 8  # default admission queue per worker (see `capacity`)
 _KNOWN_EXPENSIVE = 1024  # job keys remembered as expensive (LRU)
 
 
 def capacity(size: int, queue_size: int | None) -> int:
     """Requests a pool admits at once (running or waiting for a worker): `size` plus the queue
-    (twice `size` by default). The server gives that many threads to queries, plus spares."""
+    (eight times `size` by default: 16 clients on a 2-worker process wait their turn within their
+    budget instead of getting 503 at once, measured in bench --scale). The server gives that many
+    threads to queries, plus spares."""
     size = max(1, size)
-    return size + (2 * size if queue_size is None else max(0, queue_size))
+    return size + (QUEUE_PER_WORKER * size if queue_size is None else max(0, queue_size))
 
 
 def _job_key(job: Job) -> bytes:

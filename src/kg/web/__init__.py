@@ -62,7 +62,7 @@ DEFAULTS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
     "KG_MAX_QUERY_DEPTH": (128, int),  # nested { ( [ in a query (Oxigraph's parser recurses)
     "KG_MAX_QUERY_OPERATORS": (2000, int),  # UNION/OPTIONAL/path/arithmetic operators in a query
     "KG_WORKER_MEMORY_MB": (1024, int),  # address-space limit of each query worker (RLIMIT_AS)
-    "KG_QUERY_QUEUE": (None, int),  # requests that may wait for a worker (default 2 x workers), then 503
+    "KG_QUERY_QUEUE": (None, int),  # requests that may wait for a worker (default 8 x workers), then 503
     "KG_FAST_SECONDS": (0.5, float),  # a query running longer is "expensive": low priority, limited
     "KG_MAX_EXPENSIVE": (None, int),  # expensive queries at once (default half the workers, at least 1)
     "KG_STORE_URL": (None, str),  # a SPARQL 1.1 server to answer from (docs/remote-store.md); None = embedded
