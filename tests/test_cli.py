@@ -488,3 +488,50 @@ def test_export_help_shows_defaults_descriptions_and_every_format_name():
     refused = re.split(r"[\s,();.]+", kg("export", "--format", "yaml").stderr)
     for name in ("xml", "pretty-xml", "n3", "json-ld", "nt", "ttl", "nquads", "trig"):
         assert name in refused, name
+
+
+def _on_a_terminal(args: list[str]) -> tuple[int, str]:
+    """Run `kg` with stderr on a pseudo-terminal (as in a shell); return its exit code and what it showed."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "160"},
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the process closed its end
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    return process.wait(timeout=300), re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8", "replace"))
+
+
+def test_build_shows_its_stages_on_a_terminal_and_nothing_extra_elsewhere(tmp_path):
+    data = tmp_path / "orgs.ttl"
+    data.write_text(
+        "@prefix pkg: <https://w3id.org/pharma-kg/id/> .\n"
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        "@prefix dcterms: <http://purl.org/dc/terms/> .\n"
+        '<https://example.org/o1> pkg:playsRole pkg:CRO ; skos:prefLabel "O1"@en ;\n'
+        "  dcterms:source <https://example.org/src> .\n",
+        encoding="utf-8",
+    )
+    args = ["--cache-dir", str(tmp_path / "c"), "--data", str(data), "build", "--force"]
+    code, shown = _on_a_terminal(args)
+    assert code == 0, shown
+    for stage in ("parse", "validate", "reason", "store"):
+        assert re.search(rf"✓ {stage}\s+\S.*\d+\.\d s", shown), (stage, shown)
+    assert re.search(r"✓ parse\s+6 file\(s\), [\d,]+ triples", shown), shown
+    assert re.search(r"✓ reason\s+[\d,]+ inferred triples in \d+ round\(s\)", shown), shown
+    piped = kg(*args, check=True)  # stderr is a pipe: no stage lines, no spinner
+    assert piped.stderr == "" and "✓" not in piped.stdout
