@@ -452,8 +452,8 @@ class _Focus:
         """A group pattern binding ?focus to each focus node of `shape` once."""
         raise NotImplementedError
 
-    def member(self, node: str, cls: ox.NamedNode) -> str:
-        """A group pattern matching when `node` (bound) is an instance of `cls`."""
+    def not_member(self, cls: ox.NamedNode) -> str:
+        """A clause keeping the solutions whose ?value is a literal or no instance of `cls`."""
         raise NotImplementedError
 
 
@@ -466,8 +466,8 @@ class _Inline(_Focus):
     def targets(self, triples: _Triples, shape: Term) -> str:
         return _targets(triples, shape, self.rdfs)
 
-    def member(self, node: str, cls: ox.NamedNode) -> str:
-        return self.rdfs.instance(node, cls, "c")
+    def not_member(self, cls: ox.NamedNode) -> str:
+        return f"FILTER(isLiteral(?value) || NOT EXISTS {{ {self.rdfs.instance('?value', cls, 'c')} }})"
 
 
 _MEMBER = ox.NamedNode("urn:kg:shapecheck:member")
@@ -514,8 +514,11 @@ class _Scratch(_Focus):
         )
         return f"GRAPH {self._scratch} {{ {key} {_FOCUS_OF} ?focus }}"
 
-    def member(self, node: str, cls: ox.NamedNode) -> str:
-        return self._members(cls).replace("?focus", node)
+    def not_member(self, cls: ox.NamedNode) -> str:
+        """MINUS, not FILTER NOT EXISTS: Oxigraph evaluates MINUS as one hash anti-join, but NOT
+        EXISTS by scanning the class's members for every solution (quadratic: 5 s at 1M triples)."""
+        members = self._members(cls).replace("?focus", "?value")
+        return f"MINUS {{ {members} FILTER(!isLiteral(?value)) }}"
 
 
 @dataclass(frozen=True)
@@ -630,8 +633,7 @@ def _compile(
         if not isinstance(param, ox.NamedNode):
             raise UnsupportedShape(f"sh:class {name} is not an IRI")
         return (
-            f"SELECT DISTINCT ?focus ?value WHERE {{ {targets} {values}"
-            f" FILTER(isLiteral(?value) || NOT EXISTS {{ {focus.member('?value', param)} }}) }}",
+            f"SELECT DISTINCT ?focus ?value WHERE {{ {targets} {values} {focus.not_member(param)} }}",
             f"Value does not have class {name}",
         )
     if component == "in":
