@@ -25,12 +25,15 @@ blank nodes they stand for.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
+import pickle
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import owlrl
 import pyoxigraph as ox
@@ -45,6 +48,8 @@ from .namespaces import BUILTIN_NAMESPACES, shorten
 from .terms import to_ox, to_rdflib
 
 log = logging.getLogger(__name__)
+#: Part of the T-Box cache key: a cached schema is only reused by the code that compiled it.
+_SOURCE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
 SCRATCH = "urn:x-pharma-kg:entail:"
 SKOLEM = SCRATCH + "bnode:"
@@ -81,18 +86,40 @@ SCHEMA_TYPES = (
 )  # fmt: skip
 
 _TYPE = f"<{RDF.type}>"
-_NOT_IN_BUILTIN = " && ".join(f'!STRSTARTS(STR(?{{v}}), "{ns}")' for ns in BUILTIN_NAMESPACES)
+_NOT_IN_BUILTIN = " && ".join(f'!STRSTARTS(STR({{v}}), "{ns}")' for ns in BUILTIN_NAMESPACES)
 
 
-def _not_noise(s: str = "s", p: str = "p", o: str = "o") -> str:
-    """SPARQL filter keeping what `reason.is_noise` keeps (skolem IRIs count as the blank nodes they are)."""
+Atom = tuple[str, str, str]
+
+
+def _noise_free(s: str = "?s", p: str = "?p", o: str = "?o") -> str:
+    """SPARQL test keeping what `reason.is_noise` keeps (skolem IRIs count as the blank nodes they are).
+
+    The terms are variables or constants; an error (STR of a blank subject, say) means noise, as in FILTER.
+    """
     return (
-        f'FILTER(!isBlank(?{o}) && !sameTerm(?{s}, ?{o}) && !STRSTARTS(STR(?{s}), "{SKOLEM}")'
-        f' && !STRSTARTS(STR(?{p}), "{SKOLEM}")'
-        f' && (isLiteral(?{o}) || !STRSTARTS(STR(?{o}), "{SKOLEM}"))'
+        f'(!isBlank({o}) && !sameTerm({s}, {o}) && !STRSTARTS(STR({s}), "{SKOLEM}")'
+        f' && !STRSTARTS(STR({p}), "{SKOLEM}")'
+        f' && (isLiteral({o}) || !STRSTARTS(STR({o}), "{SKOLEM}"))'
         f" && {_NOT_IN_BUILTIN.format(v=s)}"
-        f" && (isLiteral(?{o}) || ({_NOT_IN_BUILTIN.format(v=o)})))"
+        f" && (isLiteral({o}) || ({_NOT_IN_BUILTIN.format(v=o)})))"
     )
+
+
+@dataclass(frozen=True)
+class View:
+    """The graphs rules and checks read: every named graph of the store but `exclude`.
+
+    Each atom gets its own graph variable (`?view<n>`), so a join may take its triples from several graphs.
+    """
+
+    exclude: tuple[str, ...]
+
+    def atom(self, atom: Atom, n: int) -> str:
+        text = f"GRAPH ?view{n} {{ {' '.join(atom)} }}"
+        if self.exclude:
+            text += f" FILTER(?view{n} NOT IN ({', '.join(f'<{g}>' for g in self.exclude)}))"
+        return text
 
 
 @dataclass(frozen=True)
@@ -108,9 +135,6 @@ class _Fallback(Exception):
     """The compiled rules cannot give owlrl's answer for this data; the message says why."""
 
 
-Atom = tuple[str, str, str]
-
-
 @dataclass
 class Template:
     """One rule kind: body atoms and head over variables; `rows` bind the parameters (?P, ?C...)."""
@@ -121,28 +145,34 @@ class Template:
     head: Atom
     rows: set[tuple[str, ...]] = field(default_factory=set)
 
-    def where(self, work: str, delta: str | None, position: int | None) -> str:
+    def where(self, view: View, delta: str | None, position: int | None) -> str:
         values = " ".join("(" + " ".join(row) + ")" for row in sorted(self.rows))
         parts = [f"VALUES ({' '.join(self.params)}) {{ {values} }}"] if self.params else []
         # The delta atom first: Oxigraph joins in the written order, so the small side drives the join.
         order = sorted(range(len(self.body)), key=lambda i: i != position)
         for i in order:
-            graph = delta if i == position and delta else work
-            parts.append(f"GRAPH <{graph}> {{ {' '.join(self.body[i])} }}")
+            if i == position and delta:
+                parts.append(f"GRAPH <{delta}> {{ {' '.join(self.body[i])} }}")
+            else:
+                parts.append(view.atom(self.body[i], i))
         return " ".join(parts)
 
-    def update(self, work: str, new: str, delta: str | None, position: int | None) -> str:
-        """Heads not yet in `work` into `new`.
+    def update(
+        self, view: View, delta: str | None, position: int | None, new: str, inferred: str, noise: str
+    ) -> str:
+        """Heads not yet in the view into `new` and into `inferred` (or `noise`, for noise).
 
         "Not yet" is an OPTIONAL lookup per distinct head: Oxigraph answers FILTER NOT EXISTS by scanning the
-        class (quadratic at scale) and MINUS by reading all of `work`'s matching triples every time.
+        class (quadratic at scale) and MINUS by reading all of the view's matching triples every time.
         """
         head = " ".join(self.head)
         variables = " ".join(dict.fromkeys(t for t in self.head if t.startswith("?")))
+        known = view.atom(self.head, len(self.body))
+        target = f"COALESCE(IF({_noise_free(*self.head)}, <{inferred}>, <{noise}>), <{noise}>)"
         return (
-            f"INSERT {{ GRAPH <{new}> {{ {head} }} }} WHERE {{ "
-            f"{{ SELECT DISTINCT {variables} WHERE {{ {self.where(work, delta, position)} }} }} "
-            f"OPTIONAL {{ GRAPH <{work}> {{ {head} }} BIND(true AS ?known) }} FILTER(!BOUND(?known)) }}"
+            f"INSERT {{ GRAPH <{new}> {{ {head} }} GRAPH ?target {{ {head} }} }} WHERE {{ "
+            f"{{ SELECT DISTINCT {variables} WHERE {{ {self.where(view, delta, position)} }} }} "
+            f"OPTIONAL {{ {known} BIND(true AS ?known) }} FILTER(!BOUND(?known)) BIND({target} AS ?target) }}"
         )
 
 
@@ -158,10 +188,10 @@ class Check:
     rows: set[tuple[str, ...]] = field(default_factory=set)
     filter: str = ""
 
-    def query(self, work: str, limit: int = 20) -> str:
+    def query(self, view: View, limit: int = 20) -> str:
         values = " ".join("(" + " ".join(row) + ")" for row in sorted(self.rows))
         parts = [f"VALUES ({' '.join(self.params)}) {{ {values} }}"] if self.params else []
-        parts += [f"GRAPH <{work}> {{ {' '.join(atom)} }}" for atom in self.body]
+        parts += [view.atom(atom, i) for i, atom in enumerate(self.body)]
         where = " ".join(parts)
         return f"SELECT DISTINCT {' '.join(self.select)} WHERE {{ {where} {self.filter} }} LIMIT {limit}"
 
@@ -543,16 +573,161 @@ def _int(node: rdflib.term.Node) -> int | None:
     return value if isinstance(value, int) else None
 
 
-class _Run:
-    """One `infer` call: scratch graph names, the store, and the steps."""
+@dataclass
+class _Schema:
+    """The closed and compiled T-Box, blank nodes named canonically: what the cache keeps per T-Box."""
 
-    def __init__(self, store: ox.Store, asserted: Sequence[str], inferred: str) -> None:
+    closed: list[tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node]]  # skolemised when loaded
+    news: list[tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node]]  # closed - tbox - noise
+    closed_terms: frozenset[tuple[str, str, str]]  # closed, skolemised, as strings (the schema guard)
+    errors: str | None  # owlrl's contradictions in the T-Box alone
+    templates: dict[str, Template]
+    chains: list[Template]
+    checks: list[Check]
+    sameas: list[Check]
+    datatype_ranges: list[tuple[str, str]]
+
+
+_SCHEMAS: dict[str, _Schema] = {}  # per process, by T-Box key
+_SCHEMAS_KEPT = 8
+
+
+def _canonical_labels(tbox: rdflib.Graph) -> dict[rdflib.BNode, str] | None:
+    """Names for the T-Box's blank nodes from the graph's shape alone (colour refinement), or None.
+
+    Two runs over the same T-Box (blank node ids differ per load) give the same names, so the closed and
+    compiled T-Box can be cached. None when refinement leaves two blank nodes alike (no canonical choice).
+    """
+    bnodes = {t for triple in tbox for t in (triple[0], triple[2]) if isinstance(t, rdflib.BNode)}
+    colour = dict.fromkeys(bnodes, "")
+
+    def name(term: rdflib.term.Node) -> str:
+        return "_:" + colour[term] if isinstance(term, rdflib.BNode) else term.n3()
+
+    classes = 1 if bnodes else 0
+    while True:
+        signature: dict[rdflib.BNode, list[str]] = {b: [colour[b]] for b in bnodes}
+        for s, p, o in tbox:
+            if isinstance(s, rdflib.BNode):
+                signature[s].append(f"> {p.n3()} {name(o)}")
+            if isinstance(o, rdflib.BNode):
+                signature[o].append(f"< {p.n3()} {name(s)}")
+        colour = {
+            b: hashlib.sha256("\n".join(sorted(sig)).encode()).hexdigest()[:24]
+            for b, sig in signature.items()
+        }
+        refined = len(set(colour.values()))
+        if refined == classes:
+            break
+        classes = refined
+    if classes != len(bnodes):
+        return None
+    return {b: "t" + c for b, c in colour.items()}
+
+
+def _schema_key(tbox: rdflib.Graph) -> str:
+    lines = sorted(" ".join(t.n3() for t in triple) for triple in tbox)
+    digest = hashlib.sha256(_SOURCE_DIGEST.encode())
+    digest.update(owlrl.__version__.encode() if hasattr(owlrl, "__version__") else b"")
+    digest.update("\n".join(lines).encode())
+    return digest.hexdigest()
+
+
+def _close(tbox: rdflib.Graph) -> _Schema:
+    """owlrl's closure of the T-Box, compiled into rules, checks and guards."""
+    closed = rdflib.Graph()
+    for triple in tbox:
+        closed.add(triple)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closed)
+    try:
+        _raise_owlrl_errors(closed)
+        errors = None
+    except InconsistentGraph as exc:
+        errors = exc.message
+    compiler = _Compiler(closed)
+    if errors is None:
+        compiler.compile()
+    news = [t for t in closed if t not in tbox and not reason.is_noise(*t)]
+    return _Schema(
+        closed=list(closed),
+        news=news,
+        closed_terms=frozenset(
+            (str(_skolem(to_ox(s))), str(_skolem(to_ox(p))), str(_skolem(to_ox(o)))) for s, p, o in closed
+        ),
+        errors=errors,
+        templates=compiler.templates,
+        chains=compiler.chains,
+        checks=compiler.checks,
+        sameas=compiler.sameas,
+        datatype_ranges=compiler.datatype_ranges,
+    )
+
+
+def _schema(tbox: rdflib.Graph, cache: Path | None) -> tuple[_Schema, dict[str, str]]:
+    """The closed, compiled T-Box (cached when its blank nodes have canonical names) and the blank node map.
+
+    The map takes the store's blank node ids in the T-Box to the names the schema uses for them.
+    """
+    labels = _canonical_labels(tbox)
+    if labels is None:  # no canonical names: compile this T-Box as it is, uncached
+        return _close(tbox), {}
+    canonical = rdflib.Graph()
+    for s, p, o in tbox:
+        canonical.add(
+            (rdflib.BNode(labels[s]) if isinstance(s, rdflib.BNode) else s, p,
+             rdflib.BNode(labels[o]) if isinstance(o, rdflib.BNode) else o)
+        )  # fmt: skip
+    mapping = {str(b): label for b, label in labels.items()}
+    key = _schema_key(canonical)
+    schema = _SCHEMAS.get(key)
+    path = cache / f"entail-tbox-{key[:40]}.pickle" if cache is not None else None
+    if schema is None and path is not None and path.exists():
+        try:
+            with path.open("rb") as f:
+                loaded = pickle.load(f)
+            if isinstance(loaded, _Schema):
+                schema = loaded
+        except Exception as exc:  # a damaged or foreign cache file is recomputed
+            log.debug("ignoring the T-Box cache %s: %s", path, exc)
+    if schema is None:
+        schema = _close(canonical)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                partial = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
+                with partial.open("wb") as f:
+                    pickle.dump(schema, f, protocol=pickle.HIGHEST_PROTOCOL)
+                partial.replace(path)
+            except OSError as exc:
+                log.debug("cannot write the T-Box cache %s: %s", path, exc)
+    _SCHEMAS[key] = schema
+    while len(_SCHEMAS) > _SCHEMAS_KEPT:
+        del _SCHEMAS[next(iter(_SCHEMAS))]
+    return schema, mapping
+
+
+class _Run:
+    """One `infer` call: scratch graph names, the store, and the steps.
+
+    Rules read a *view*: the asserted graphs in place, the closed T-Box (skolemised, graph `tbox`), and what
+    they derived so far (`inferred`, and `noise` for the triples the noise rule drops). When the data has
+    triples about the T-Box's blank nodes that some rule or check could read, the asserted graphs are copied
+    into `work` with those blank nodes skolemised instead, and the view reads `work`.
+    """
+
+    def __init__(self, store: ox.Store, asserted: Sequence[str], inferred: str, cache: Path | None) -> None:
         self.store = store
         self.asserted = list(asserted)
         self.inferred = inferred
+        self.cache = cache
         run = uuid.uuid4().hex
         self.work = f"{SCRATCH}{run}:work"
-        self.scratch = [self.work, f"{SCRATCH}{run}:a", f"{SCRATCH}{run}:b"]
+        self.tbox_graph = f"{SCRATCH}{run}:tbox"
+        self.noise = f"{SCRATCH}{run}:noise"
+        self.rounds = [f"{SCRATCH}{run}:a", f"{SCRATCH}{run}:b"]
+        self.scratch = [self.work, self.tbox_graph, self.noise, *self.rounds]
+        self.labels: dict[str, str] = {}  # the store's T-Box blank nodes -> the schema's names
+        self.view = View(())
 
     def graphs_values(self) -> str:
         return "VALUES ?g { " + " ".join(f"<{g}>" for g in self.asserted) + " }"
@@ -566,6 +741,11 @@ class _Run:
 
     def drop_scratch(self) -> None:
         self.store.update(" ; ".join(f"DROP SILENT GRAPH <{g}>" for g in self.scratch))
+
+    def skolem(self, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.Literal:
+        if isinstance(term, ox.BlankNode):
+            return ox.NamedNode(SKOLEM + self.labels.get(term.value, term.value))
+        return term
 
     # --- T-Box -----------------------------------------------------------------------------------------
 
@@ -596,91 +776,106 @@ class _Run:
         if same:
             raise _Fallback(f"owl:sameAs in the data ({same[0]['s']})")
         started = time.perf_counter()
+        self.store.clear_graph(ox.NamedNode(self.inferred))
         tbox = self.tbox()
-        closed = rdflib.Graph()
-        for triple in tbox:
-            closed.add(triple)
-        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(closed)
-        _raise_owlrl_errors(closed)
-        compiler = _Compiler(closed)
-        compiler.compile()
+        schema, self.labels = _schema(tbox, self.cache)
+        if schema.errors is not None:
+            raise InconsistentGraph(schema.errors)
         log.debug(
-            "T-Box: %d triples, %d closed (%.2fs)", len(tbox), len(closed), time.perf_counter() - started
+            "T-Box: %d triples, %d closed (%.2fs)",
+            len(tbox),
+            len(schema.closed),
+            time.perf_counter() - started,
         )
-        self._load(tbox, closed, compiler)
-        log.debug("loaded the work graph (%.2fs)", time.perf_counter() - started)
-        rounds = self._fixpoint(compiler, on_round)
+        self._load(schema)
+        log.debug("loaded (%.2fs)", time.perf_counter() - started)
+        rounds = self._fixpoint(schema, on_round)
         log.debug("fixpoint after %d rounds (%.2fs)", rounds, time.perf_counter() - started)
-        self._inconsistencies(compiler)
-        self._guards(compiler, closed)
+        self._inconsistencies(schema)
+        self._guards(schema)
         self._literals()
         log.debug("checks and guards done (%.2fs)", time.perf_counter() - started)
         return InferenceStats(rounds=rounds, inferred=self.count(self.inferred), fallback=None)
 
-    def _load(self, tbox: rdflib.Graph, closed: rdflib.Graph, compiler: _Compiler) -> None:
-        """work := asserted graphs + closed T-Box, T-Box blank nodes skolemised; T-Box news are inferred."""
-        work = ox.NamedNode(self.work)
-        self.store.update(
-            f"INSERT {{ GRAPH <{self.work}> {{ ?s ?p ?o }} }} "
-            f"WHERE {{ {self.graphs_values()} GRAPH ?g {{ ?s ?p ?o }} }}"
-        )
-        bnodes = {t for triple in closed for t in triple if isinstance(t, rdflib.BNode)}
-        stale: list[ox.Quad] = []
-        for b in bnodes:
-            node = ox.BlankNode(str(b))
-            stale += self.store.quads_for_pattern(node, None, None, work)
-            stale += self.store.quads_for_pattern(None, None, node, work)
-        stale = list(dict.fromkeys(stale))
-        for quad in stale:
-            self.store.remove(quad)
+    def _load(self, schema: _Schema) -> None:
+        """The closed T-Box into `tbox` (skolemised), its news into `inferred`, and the view to read."""
+        tbox = ox.NamedNode(self.tbox_graph)
         self.store.extend(
-            ox.Quad(_skolem(q.subject), q.predicate, _skolem(q.object), work)  # type: ignore[arg-type]
-            for q in stale
+            ox.Quad(self.skolem(to_ox(s)), to_ox(p), self.skolem(to_ox(o)), tbox)  # type: ignore[arg-type]
+            for s, p, o in schema.closed
         )
-        self.store.extend(
-            ox.Quad(_skolem(to_ox(s)), to_ox(p), _skolem(to_ox(o)), work)  # type: ignore[arg-type]
-            for s, p, o in closed
-        )
-        target = ox.NamedNode(self.inferred)
         asserted = [ox.NamedNode(g) for g in self.asserted]
+        stale: list[ox.Quad] = []  # asserted triples about the T-Box's blank nodes
+        for b in self.labels:
+            node = ox.BlankNode(b)
+            for graph in asserted:
+                stale += self.store.quads_for_pattern(node, None, None, graph)
+                stale += self.store.quads_for_pattern(None, None, node, graph)
+        rules: list[Template | Check] = [*schema.templates.values(), *schema.chains]
+        readers = [atom for rule in [*rules, *schema.checks, *schema.sameas] for atom in _instances(rule)]
+        readers += [_bind(rule.head, dict(zip(rule.params, row, strict=True)))
+                    for rule in [*schema.templates.values(), *schema.chains]
+                    for row in (rule.rows if rule.params else [()])]  # fmt: skip
+        keys = {(str(q.subject), str(q.predicate), str(q.object)) for q in stale}
+        if any(_matches(key, atom) for key in keys for atom in readers):
+            # Some rule reads (or makes) such a triple: it must see it skolemised, so read a skolemised copy.
+            work = ox.NamedNode(self.work)
+            self.store.update(
+                f"INSERT {{ GRAPH <{self.work}> {{ ?s ?p ?o }} }} "
+                f"WHERE {{ {self.graphs_values()} GRAPH ?g {{ ?s ?p ?o }} }}"
+            )
+            for quad in dict.fromkeys(ox.Quad(q.subject, q.predicate, q.object, work) for q in stale):
+                self.store.remove(quad)
+            self.store.extend(
+                ox.Quad(self.skolem(q.subject), q.predicate, self.skolem(q.object), work)  # type: ignore[arg-type]
+                for q in stale
+            )
+            exclude = set(self.asserted)
+        else:
+            exclude = {self.work}
+        named = {g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode)}
+        readable = {*self.asserted, self.work, self.tbox_graph, self.inferred, self.noise}
+        self.view = View(tuple(sorted((named - readable) | exclude | set(self.rounds))))
+        target = ox.NamedNode(self.inferred)
         news = []
-        for s, p, o in closed:
-            if (s, p, o) in tbox or reason.is_noise(s, p, o):
-                continue
+        for s, p, o in schema.news:
             triple = (to_ox(s), to_ox(p), to_ox(o))
             if not any(ox.Quad(*triple, g) in self.store for g in asserted):  # type: ignore[arg-type]
                 news.append(ox.Quad(*triple, target))  # type: ignore[arg-type]
         self.store.extend(news)
 
-    def _fixpoint(self, compiler: _Compiler, on_round: Callable[[int, int], None] | None) -> int:
-        rules = [*compiler.templates.values(), *compiler.chains]
-        delta, new = self.scratch[1], self.scratch[2]
+    def _fixpoint(self, schema: _Schema, on_round: Callable[[int, int], None] | None) -> int:
+        """Rules to a fixpoint, semi-naively: after round 1, each rule once per body atom bound to the delta.
+
+        A rule's heads go straight into `inferred` (or `noise`) and into the round's graph `new`, which is the
+        next round's delta. Later rules of a round see earlier rules' heads: still complete, as a triple new
+        in a round is in that round's delta, and every other body triple was in the view by then.
+        """
+        rules = [*schema.templates.values(), *schema.chains]
+        delta, new = self.rounds
         rounds = 0
         while True:
             rounds += 1
             for rule in rules:
-                if rounds == 1:
-                    self.store.update(rule.update(self.work, new, None, None))
-                else:
-                    for position in range(len(rule.body)):
-                        self.store.update(rule.update(self.work, new, delta, position))
+                positions: list[int | None] = [None] if rounds == 1 else list(range(len(rule.body)))
+                for position in positions:
+                    self.store.update(
+                        rule.update(
+                            self.view, delta if rounds > 1 else None, position, new, self.inferred, self.noise
+                        )
+                    )
             added = self.count(new)
             if on_round is not None:
                 on_round(rounds, added)
             if not added:
                 return rounds
-            self.store.update(
-                f"INSERT {{ GRAPH <{self.work}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{new}> {{ ?s ?p ?o }} }} ;"
-                f"INSERT {{ GRAPH <{self.inferred}> {{ ?s ?p ?o }} }} "
-                f"WHERE {{ GRAPH <{new}> {{ ?s ?p ?o }} {_not_noise()} }} ;"
-                f"DROP SILENT GRAPH <{delta}>"
-            )
+            self.store.update(f"DROP SILENT GRAPH <{delta}>")
             delta, new = new, delta
 
-    def _inconsistencies(self, compiler: _Compiler) -> None:
+    def _inconsistencies(self, schema: _Schema) -> None:
         problems = []
-        for check in compiler.checks:
-            for row in self.select(check.query(self.work)):
+        for check in schema.checks:
+            for row in self.select(check.query(self.view)):
                 names = {v[1:]: _show(row[v[1:]]) for v in check.select}
                 problems.append(f"{check.message.format(**names)} [{check.rule}]")
         if problems:
@@ -688,48 +883,49 @@ class _Run:
                 "the OWL 2 RL closure is inconsistent:\n  " + "\n  ".join(sorted(problems))
             )
 
-    def _guards(self, compiler: _Compiler, closed: rdflib.Graph) -> None:
-        for check in compiler.sameas:
-            rows = self.select(check.query(self.work, limit=1))
+    def _guards(self, schema: _Schema) -> None:
+        for check in schema.sameas:
+            rows = self.select(check.query(self.view, limit=1))
             if rows:
                 names = {v[1:]: _show(rows[0][v[1:]]) for v in check.select}
                 raise _Fallback(f"{check.message.format(**names)} derives owl:sameAs [{check.rule}]")
-        # Schema triples entailed by the data: the compiled rules were made without them.
+        # Schema triples entailed by the data: the compiled rules were made without them. The asserted ones
+        # are all in the T-Box, so only what the rules derived is looked at.
         preds = " ".join(f"<{p}>" for p in SCHEMA_PREDICATES)
         types = " ".join(f"<{t}>" for t in TRIGGER_TYPES)
+        derived = f"VALUES ?g {{ <{self.inferred}> <{self.noise}> }}"
         query = (
-            f"SELECT ?s ?p ?o WHERE {{ {{ VALUES ?p {{ {preds} }} GRAPH <{self.work}> {{ ?s ?p ?o }} }} "
-            f"UNION {{ VALUES ?o {{ {types} }} GRAPH <{self.work}> {{ ?s <{RDF.type}> ?o }} "
+            f"SELECT ?s ?p ?o WHERE {{ {derived} {{ VALUES ?p {{ {preds} }} GRAPH ?g {{ ?s ?p ?o }} }} "
+            f"UNION {{ VALUES ?o {{ {types} }} GRAPH ?g {{ ?s <{RDF.type}> ?o }} "
             f"BIND(<{RDF.type}> AS ?p) }} }}"
         )
-        closed_terms = {tuple(str(_skolem(to_ox(t))) for t in triple) for triple in closed}
         for row in self.select(query):
-            key = (str(row["s"]), str(row["p"]), str(row["o"]))
-            if key not in closed_terms:
+            key = (str(self.skolem(row["s"])), str(row["p"]), str(self.skolem(row["o"])))
+            if key not in schema.closed_terms:
                 raise _Fallback(f"the data entails the schema triple {' '.join(key)}")
         # Literals in subject position: Oxigraph stores no such triple, so they must not matter here.
-        consumed = _consumed_classes([*compiler.templates.values(), *compiler.chains, *compiler.checks])
+        consumed = _consumed_classes([*schema.templates.values(), *schema.chains, *schema.checks])
         for name in ("prp-inv", "prp-symp"):
-            template = compiler.templates.get(name)
+            template = schema.templates.get(name)
             for params in template.rows if template else ():
                 self._no_literal_objects(params[0], f"{name} on {params[0]}")
         for name, prop in (("prp-rng", 0), ("cls-avf", 1)):
-            template = compiler.templates.get(name)
+            template = schema.templates.get(name)
             for params in template.rows if template else ():
                 if params[-1] in consumed:
                     self._no_literal_objects(params[prop], f"{name} into {params[-1]}")
-        for p, dt in compiler.datatype_ranges:
+        for p, dt in schema.datatype_ranges:
+            atom = self.view.atom(("?s", p, "?o"), 0)
             rows = self.select(
-                f"SELECT ?o WHERE {{ GRAPH <{self.work}> {{ ?s {p} ?o }} "
+                f"SELECT ?o WHERE {{ {atom} "
                 f"FILTER(!isLiteral(?o) || (DATATYPE(?o) != {dt} && {dt} != <{RDFS.Literal}>)) }} LIMIT 1"
             )
             if rows:
                 raise _Fallback(f"a value of {p} outside its datatype range {dt}")
 
     def _no_literal_objects(self, p: str, why: str) -> None:
-        rows = self.select(
-            f"SELECT ?o WHERE {{ GRAPH <{self.work}> {{ ?s {p} ?o }} FILTER(isLiteral(?o)) }} LIMIT 1"
-        )
+        atom = self.view.atom(("?s", p, "?o"), 0)
+        rows = self.select(f"SELECT ?o WHERE {{ {atom} FILTER(isLiteral(?o)) }} LIMIT 1")
         if rows:
             raise _Fallback(f"a literal would become a subject ({why})")
 
@@ -790,6 +986,7 @@ def _consumed_classes(rules: Iterable[Template | Check]) -> set[str]:
 
 
 def _skolem(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.Literal:
+    """A blank node as the IRI that stands for it while reasoning (its id, or the schema's canonical name)."""
     if isinstance(term, ox.BlankNode):
         return ox.NamedNode(SKOLEM + term.value)
     return term
@@ -832,13 +1029,16 @@ def infer(
     asserted: Sequence[str],
     inferred: str,
     on_round: Callable[[int, int], None] | None = None,
+    *,
+    cache: Path | None = None,
 ) -> InferenceStats:
     """Write into graph `inferred` what `reason.closure` would infer from the union of the `asserted` graphs.
 
-    Raises `InconsistentGraph` like `reason.closure`. Scratch graphs are removed, and `inferred` emptied,
-    whatever happens; other graphs of the store are neither read nor written.
+    Raises `InconsistentGraph` like `reason.closure`. Scratch graphs are removed, and `inferred` emptied
+    first and whatever goes wrong; other graphs of the store are neither read nor written. The closed and
+    compiled T-Box is kept per process, and in a file under `cache` when given (a build cache folder).
     """
-    run = _Run(store, asserted, inferred)
+    run = _Run(store, asserted, inferred, cache)
     try:
         try:
             return run.execute(on_round)
