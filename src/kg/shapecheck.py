@@ -16,6 +16,14 @@ then validates. Here nothing is added: the queries read RDFS through property pa
 * The values of a path P are those of P and of every `rdfs:subPropertyOf*` P; `sh:targetSubjectsOf`
   follows subproperties the same way.
 
+**Computed once, in a scratch graph.** `check` first fills a scratch graph of the store (a fresh
+`urn:uuid:` name, never one of the checked graphs, removed before returning, also on error) with the
+RDFS instances of every class the shapes target or test with `sh:class`, and the focus nodes of each
+node shape with several targets; every constraint query then joins on it (`compile_plan`) instead of
+recomputing them (`compile_shapes`, the reference the plan is tested against). So `check` needs a
+writable store, and nothing else may write to it meanwhile. `sh:class` is a MINUS over the class's
+members: Oxigraph rescans them for every value with FILTER NOT EXISTS.
+
 **Supported, exactly:** targets `sh:targetClass`, `sh:targetSubjectsOf`; paths: an IRI or
 `[ sh:inversePath IRI ]`; constraints `sh:nodeKind`, `sh:pattern` (no `sh:flags`), `sh:datatype`,
 `sh:languageIn`, `sh:uniqueLang`, `sh:minCount`, `sh:maxCount`, `sh:class`, `sh:in`, `sh:minInclusive`,
