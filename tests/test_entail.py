@@ -369,3 +369,91 @@ def test_same_as_in_the_data_falls_back_to_owlrl():
         _triple("pkg:ExampleResearchCompany", "a", "pkg:ContractDevelopmentAndManufacturingOrganisation")
         in got
     )
+
+
+def test_data_about_tbox_blank_nodes_reads_a_skolemised_copy(caplog):
+    """A data triple about an anonymous restriction that a rule reads: the copy path, same answer."""
+    data = """
+ex:Sterile a owl:Class ; owl:equivalentClass _:r .
+_:r a owl:Restriction ; owl:onProperty pkg:playsRole ; owl:hasValue pkg:CMO ; skos:prefLabel "odd"@en .
+ex:Thing a pkg:Organisation ; pkg:collaboratesWith _:r ; pkg:playsRole pkg:CMO .
+"""
+    with caplog.at_level(logging.DEBUG, logger="kg.entail"):
+        got, stats = _assert_same(_with(odd=data))
+    assert stats.fallback is None
+    assert any("copying the asserted graphs" in r.getMessage() for r in caplog.records)
+    assert _triple("ex:Thing", "a", "ex:Sterile") in got
+
+
+def test_the_compiled_tbox_is_cached_in_memory_and_in_a_file(tmp_path, monkeypatch):
+    """Same T-Box, new blank node ids (a second load): the cached schema gives owlrl's answer again."""
+    from kg import entail
+
+    graphs = _with(tbox=TBOX_WITH_RESTRICTIONS, orgs=ORGS)
+    expected = _reference(graphs)
+    monkeypatch.setattr(entail, "_SCHEMAS", {})
+    closes: list[int] = []
+    real_close = entail._close
+    monkeypatch.setattr(entail, "_close", lambda tbox: closes.append(len(tbox)) or real_close(tbox))
+    for attempt in range(3):
+        if attempt == 2:
+            entail._SCHEMAS.clear()  # a new process: the file is read
+        graphs = _with(tbox=TBOX_WITH_RESTRICTIONS, orgs=ORGS)  # parsed again: other blank node ids
+        store = _store(graphs)
+        stats = infer(store, list(graphs), INFERRED, cache=tmp_path)
+        got = {
+            (q.subject, q.predicate, q.object)
+            for q in store.quads_for_pattern(None, None, None, ox.NamedNode(INFERRED))
+        }
+        assert got == expected and stats.fallback is None
+        _assert_clean(store, graphs)
+    assert len(closes) == 1, "the T-Box was closed again"
+    files = list(tmp_path.glob("entail-tbox-*.pickle"))
+    assert len(files) == 1
+    files[0].write_bytes(b"damaged")
+    entail._SCHEMAS.clear()
+    store = _store(graphs)
+    infer(store, list(graphs), INFERRED, cache=tmp_path)  # a damaged file is recomputed
+    assert len(closes) == 2
+    assert {
+        (q.subject, q.predicate, q.object)
+        for q in store.quads_for_pattern(None, None, None, ox.NamedNode(INFERRED))
+    } == expected
+
+
+TBOX_WITH_RESTRICTIONS = """
+ex:OncoRole a owl:Class ; owl:equivalentClass [ a owl:Restriction ; owl:onProperty pkg:collaboratesWith ;
+   owl:someValuesFrom pkg:ContractManufacturingOrganisation ] .
+ex:Either a owl:Class ; owl:unionOf ( ex:OncoRole pkg:Product ) .
+"""
+
+
+def test_blank_nodes_without_canonical_names_are_compiled_uncached():
+    """Two identical anonymous restrictions cannot be told apart: no cache key, still owlrl's answer."""
+    from kg import entail
+
+    data = """
+ex:Twin rdfs:subClassOf
+   [ a owl:Restriction ; owl:onProperty pkg:playsRole ; owl:hasValue pkg:CRO ] ,
+   [ a owl:Restriction ; owl:onProperty pkg:playsRole ; owl:hasValue pkg:CRO ] .
+ex:T1 a ex:Twin .
+"""
+    graph = rdflib.Graph().parse(data=PREFIXES + data, format="turtle")
+    assert entail._canonical_labels(graph) is None
+    assert entail._canonical_labels(rdflib.Graph().parse(data=PREFIXES + TBOX_WITH_RESTRICTIONS)) is not None
+    got, stats = _assert_same(_with(twins=data))
+    assert stats.fallback is None
+    assert _triple("ex:T1", "pkg:playsRole", "pkg:CRO") in got
+
+
+def test_chain_whose_last_link_is_derived_rounds_after_the_first():
+    """The first link is asserted, the second comes from transitivity rounds later: delta in position 1."""
+    data = """
+ex:reachesLate a owl:ObjectProperty ; owl:propertyChainAxiom ( ex:link pkg:precedes ) .
+ex:A ex:link ex:L1 .
+ex:L1 pkg:immediatelyPrecedes ex:L2 . ex:L2 pkg:immediatelyPrecedes ex:L3 .
+ex:L3 pkg:immediatelyPrecedes ex:L4 . ex:L4 pkg:immediatelyPrecedes ex:L5 .
+ex:L5 pkg:immediatelyPrecedes ex:L6 . ex:L6 pkg:immediatelyPrecedes ex:L7 .
+"""
+    got, _ = _assert_same(_with(late=data))
+    assert _triple("ex:A", "ex:reachesLate", "ex:L7") in got

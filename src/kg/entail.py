@@ -819,6 +819,7 @@ class _Run:
         keys = {(str(q.subject), str(q.predicate), str(q.object)) for q in stale}
         if any(_matches(key, atom) for key in keys for atom in readers):
             # Some rule reads (or makes) such a triple: it must see it skolemised, so read a skolemised copy.
+            log.debug("copying the asserted graphs: %d triples about T-Box blank nodes", len(stale))
             work = ox.NamedNode(self.work)
             self.store.update(
                 f"INSERT {{ GRAPH <{self.work}> {{ ?s ?p ?o }} }} "
