@@ -10,7 +10,9 @@ Turtle, TriG, RDF/XML and JSON-LD are written for people (grouped by subject, pr
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import BinaryIO
 
 import pyoxigraph as ox
@@ -25,6 +27,7 @@ DATASET_IRI = BASE + "dataset"
 BUILD_IRI = BASE + "build/"
 
 _RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+CHUNK = 1 << 20
 _TITLES = {
     "all": "pharma-kg",
     "asserted": "pharma-kg: asserted graphs",
@@ -97,7 +100,7 @@ def void_description(store: Store, which: str = "all", statements: int | None = 
             triples.append(ox.Triple(node, _n("dcterms", "source"), ox.Literal(source["path"])))
             triples.append(ox.Triple(node, _n("pkg", "sha256"), ox.Literal(source["sha256"])))
         else:
-            comment = "OWL 2 RL entailments computed by owlrl, without the noise rule's triples"
+            comment = "OWL 2 RL entailments (identical to owlrl's closure), without the noise rule's triples"
             triples.append(ox.Triple(node, _n("rdfs", "comment"), ox.Literal(comment, language="en")))
     return triples
 
@@ -128,7 +131,20 @@ def statements(store: Store, fmt: Format, which: str = "all", void: bool = True)
 
 
 def export(store: Store, out: BinaryIO, fmt: Format, which: str = "all", void: bool = True) -> None:
-    """Write the selection to `out` in `fmt` (line formats streamed, the others grouped for reading)."""
+    """Write the selection to `out` in `fmt` (line formats streamed, the others grouped for reading).
+
+    The whole dataset as N-Quads is the snapshot's own `dataset.nq`, copied as bytes (reading the
+    on-disk store quad by quad is ~10x slower), then the VoID description; other stores and
+    selections go quad by quad.
+    """
     if fmt.kind not in (GRAPH, DATASET):
         raise ValueError(f"{fmt.name} is not an RDF format")
+    copy = getattr(store, "nquads", None)
+    if fmt.name == "nquads" and which == "all" and isinstance(copy, Path) and copy.is_file():
+        with copy.open("rb") as data:
+            shutil.copyfileobj(data, out, CHUNK)
+        if void:
+            description = void_description(store, which, store.count())
+            write_pretty(fmt, (ox.Quad(t.subject, t.predicate, t.object) for t in description), out)
+        return
     write_pretty(fmt, statements(store, fmt, which, void), out)

@@ -127,6 +127,7 @@ class OxigraphStore:
         self._store, self._counts = open_read_only(snapshot)
         self.key = snapshot.key
         self.manifest = snapshot.manifest
+        self.nquads = snapshot.nquads  # the same quads as N-Quads: what a whole-dataset dump copies
         self.asserted_graphs = tuple(snapshot.manifest["asserted_graphs"])
         self.inferred_graph = snapshot.manifest["inferred_graph"]
 
