@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -73,15 +74,20 @@ def _read_response(reader) -> tuple[int, bool]:
 
 
 def _client(
-    port: int, request: bytes, deadline: float, budget: list[int], timeout: float, out: LoadResult, lock
+    port: int,
+    next_request: Callable[[], bytes | None],
+    deadline: float,
+    timeout: float,
+    out: LoadResult,
+    lock,
 ) -> None:
+    """One keep-alive connection sending `next_request()` until the deadline (or it returns None)."""
     latencies, failures, first = [], 0, None
     sock = reader = None
     while time.monotonic() < deadline:
-        with lock:
-            if budget[0] <= 0:
-                break
-            budget[0] -= 1
+        request = next_request()
+        if request is None:
+            break
         try:
             if sock is None:
                 sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -112,26 +118,19 @@ def _client(
         out.first_failure = out.first_failure or first
 
 
-def hammer(
-    port: int,
-    request: bytes,
-    clients: int = 16,
-    duration: float = 5.0,
-    max_requests: int = 500_000,
-    timeout: float = 15.0,
+def hammer_with(
+    port: int, next_request: Callable[[], bytes | None], clients: int, duration: float, timeout: float = 15.0
 ) -> LoadResult:
-    """Send `request` over `clients` connections for `duration` seconds (or `max_requests` in all).
+    """`clients` keep-alive connections sending `next_request()` (thread-safe) for `duration` seconds.
 
     A request still in flight at the deadline is waited for (up to `timeout`), so the wall time is
     from the first send to the last answer and slow servers are not flattered.
     """
-    out, lock, budget = LoadResult(), threading.Lock(), [max_requests]
+    out, lock = LoadResult(), threading.Lock()
     started = time.perf_counter()
     deadline = time.monotonic() + duration
     threads = [
-        threading.Thread(
-            target=_client, args=(port, request, deadline, budget, timeout, out, lock), daemon=True
-        )
+        threading.Thread(target=_client, args=(port, next_request, deadline, timeout, out, lock), daemon=True)
         for _ in range(clients)
     ]
     for thread in threads:
@@ -140,3 +139,24 @@ def hammer(
         thread.join(duration + timeout + 5)
     out.seconds = time.perf_counter() - started
     return out
+
+
+def hammer(
+    port: int,
+    request: bytes,
+    clients: int = 16,
+    duration: float = 5.0,
+    max_requests: int = 500_000,
+    timeout: float = 15.0,
+) -> LoadResult:
+    """Send `request` over `clients` connections for `duration` seconds (or `max_requests` in all)."""
+    lock, budget = threading.Lock(), [max_requests]
+
+    def next_request() -> bytes | None:
+        with lock:
+            if budget[0] <= 0:
+                return None
+            budget[0] -= 1
+        return request
+
+    return hammer_with(port, next_request, clients, duration, timeout)

@@ -49,7 +49,7 @@ from typing import Any
 
 from kg.table import render
 
-from .load import LoadResult, _read_response, sparql_get
+from .load import LoadResult, hammer_with, sparql_get
 from .stats import ms
 
 log = logging.getLogger("bench.scale")
@@ -905,63 +905,17 @@ def export_table(found: dict[int, list], opts: Options) -> Table:
 # --- 5. uncached HTTP ---------------------------------------------------------------------------------
 
 
-def _varying_client(port: int, path: str, counter: Iterator[int], deadline: float, out: LoadResult,
-                    lock: threading.Lock, timeout: float) -> None:  # fmt: skip
-    """One keep-alive connection sending a new query text each time (bench.load's client, varied)."""
-    latencies, failures, first = [], 0, None
-    sock = reader = None
-    while time.monotonic() < deadline:
-        with lock:
-            n = next(counter)
-        request = sparql_get(port, VARYING.format(n=n), path=path)
-        try:
-            if sock is None:
-                sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                reader = sock.makefile("rb", buffering=65536)
-            started = time.perf_counter()
-            sock.sendall(request)
-            status, reusable = _read_response(reader)
-            elapsed = time.perf_counter() - started
-        except (OSError, ValueError, IndexError) as exc:
-            failures += 1
-            first = first or f"{type(exc).__name__}: {exc}"
-            reusable = False
-        else:
-            if status == 200:
-                latencies.append(elapsed)
-            else:
-                failures += 1
-                first = first or f"HTTP {status}"
-        if not reusable and sock is not None:
-            sock.close()
-            sock = reader = None
-    if sock is not None:
-        sock.close()
-    with lock:
-        out.latencies.extend(latencies)
-        out.failures += failures
-        out.first_failure = out.first_failure or first
-
-
 def hammer_varying(port: int, clients: int, duration: float, path: str = "/sparql",
                    timeout: float = 15.0) -> LoadResult:  # fmt: skip
     """`clients` connections for `duration` seconds, every request a different (uncacheable) query."""
-    out, lock, counter = LoadResult(), threading.Lock(), itertools.count(1)
-    deadline = time.monotonic() + duration
-    started = time.perf_counter()
-    threads = [
-        threading.Thread(
-            target=_varying_client, args=(port, path, counter, deadline, out, lock, timeout), daemon=True
-        )
-        for _ in range(clients)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(duration + timeout + 5)
-    out.seconds = time.perf_counter() - started
-    return out
+    lock, counter = threading.Lock(), itertools.count(1)
+
+    def next_request() -> bytes:
+        with lock:
+            n = next(counter)
+        return sparql_get(port, VARYING.format(n=n), path=path)
+
+    return hammer_with(port, next_request, clients, duration, timeout)
 
 
 def load_server(port: int, opts: Options) -> dict[str, LoadResult]:
