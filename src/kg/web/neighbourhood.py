@@ -64,10 +64,16 @@ def _cut(text: str, chars: int) -> str:
     return text if len(text) <= chars else text[: chars - 1] + "…"
 
 
-def drawing(node: ox.NamedNode, node_label: str, edges: Iterable[Edge], link: Link) -> Drawing:
-    """Lay out `node` and (at most `MAX_EDGES` of) its edges to IRIs."""
+def drawing(
+    node: ox.NamedNode, node_label: str, edges: Iterable[Edge], link: Link, total: int | None = None
+) -> Drawing:
+    """Lay out `node` and (at most `MAX_EDGES` of) its edges to IRIs.
+
+    `total` is how many edges to IRIs there are in all when `edges` holds only the first ones (a page
+    reads no more than it draws); by default `edges` is every edge.
+    """
     shown = drawn_edges(edges)
-    more = max(0, len(shown) - MAX_EDGES)
+    more = max(0, (len(shown) if total is None else total) - MAX_EDGES)
     shown = shown[:MAX_EDGES]
     rows = len(shown) + (1 if more else 0)
     height = MARGIN * 2 + max(rows, 1) * ROW - (ROW - NODE_H)

@@ -27,9 +27,9 @@ from ..formats import DATASET, GRAPH, Format, lookup, write_graph
 from ..namespaces import PKG, PREFIXES, shorten
 from ..provenance import Source, is_record_link, statement_sources
 from ..resolve import LABEL_PREDICATES, RDF_TYPE, MalformedName, exists, label, resolve
-from ..store import Store
+from ..store import DatasetSpec, Store
 from ..terms import as_term
-from ..traverse import Edge, neighbours
+from ..traverse import Edge, _edge, neighbours, walkable
 from . import conneg, neighbourhood, pipeline, protocol
 from .cache import cacheable
 from .present import Ref, describe_query, fold, html, link_target, natural_key, page_url, ref
@@ -101,38 +101,231 @@ class Page:
 
 
 def build_page(store: Store, node: ox.NamedNode, edges: list[Edge]) -> Page:
+    """The page of `node` from every edge around it (small data; `_describe` reads one page of them)."""
     page = Page(node.value, label(store, node), shorten(node.value))
-    literals = {DEFINITION: page.definitions, COMMENT: page.comments}
-    connected: dict[str, dict[ox.NamedNode, Ref]] = {"roles": {}, "stages": {}}
     found = statement_sources(store, node)
-    cited = {s.iri: s for sources in found.values() for s in sources}
+    connected: dict[str, dict[ox.NamedNode, Ref]] = {"roles": {}, "stages": {}}
     for edge in edges:
         if is_record_link(edge.predicate, edge.direction):
             continue  # the record is shown as the source of its statement
-        out = edge.direction == "out"
-        other = edge.object if out else edge.subject
-        sources = found.get((edge.subject, edge.predicate, edge.object), [])
-        link = Link(ref(store, edge.predicate), ref(store, other), edge.inferred, _source_refs(node, sources))
-        predicate = edge.predicate.value
-        if out and predicate in literals and isinstance(other, ox.Literal):
-            literals[predicate].append(other.value)
-        elif out and predicate in LABEL_PREDICATES and other.value != page.label:
-            page.other_labels.append(other.value)
-        elif out and predicate == RDF_TYPE.value and isinstance(other, ox.NamedNode):
-            page.types.append(link)
-        elif out and predicate == SOURCE and isinstance(other, ox.NamedNode):
-            page.sources.append(_passage(store, other))
-        elif not (out and predicate in _IN_HEADER):
-            (page.outgoing if out else page.incoming).append(link)
+        link = _add(store, page, node, edge, found)
+        other = edge.object if edge.direction == "out" else edge.subject
         if isinstance(other, ox.NamedNode) and other != node:
             for kind, cls in (("roles", ROLE), ("stages", STAGE)):
                 if _is_a(store, other, cls):
                     connected[kind][other] = link.other
+    _finish(store, page, connected, found)
+    return page
+
+
+def _add(store: Store, page: Page, node: ox.NamedNode, edge: Edge, found: dict) -> Link:
+    """Put one edge where the page shows it (header, kinds, sources, or a table); its `Link`."""
+    literals = {DEFINITION: page.definitions, COMMENT: page.comments}
+    out = edge.direction == "out"
+    other = edge.object if out else edge.subject
+    sources = found.get((edge.subject, edge.predicate, edge.object), [])
+    link = Link(ref(store, edge.predicate), ref(store, other), edge.inferred, _source_refs(node, sources))
+    predicate = edge.predicate.value
+    if out and predicate in literals and isinstance(other, ox.Literal):
+        literals[predicate].append(other.value)
+    elif out and predicate in LABEL_PREDICATES and other.value != page.label:
+        page.other_labels.append(other.value)
+    elif out and predicate == RDF_TYPE.value and isinstance(other, ox.NamedNode):
+        page.types.append(link)
+    elif out and predicate == SOURCE and isinstance(other, ox.NamedNode):
+        page.sources.append(_passage(store, other))
+    elif not (out and predicate in _IN_HEADER):
+        (page.outgoing if out else page.incoming).append(link)
+    return link
+
+
+def _finish(store: Store, page: Page, connected: dict[str, dict[ox.NamedNode, Ref]], found: dict) -> None:
     page.roles = sorted(connected["roles"].values(), key=lambda r: r.text)
     page.stages = [connected["stages"][n] for n in _in_stage_order(store, connected["stages"])]
+    cited = {s.iri: s for sources in found.values() for s in sources}
     own = {p.iri for p in page.sources}
     page.cited = [_passage(store, ox.NamedNode(iri)) for iri in sorted(cited) if iri not in own]
-    return page
+
+
+# --- one page of a resource, read in bounded steps ------------------------------------------------
+
+#: A group of statements (one predicate, one direction) with at most this many values is read whole and
+#: shown in natural order; a longer one (a hub's thousands of members) is read one page at a time, in
+#: the order of the other ends' IRIs, so a page costs what it shows, not the size of the hub.
+SORT_CAP = 1000
+#: Roles and stages named under "Connected roles and stages" at most.
+MAX_CONNECTED = 100
+
+
+@dataclass(frozen=True)
+class Group:
+    """The statements of one predicate in one direction around a node: how many, how many reach IRIs."""
+
+    direction: str
+    predicate: ox.NamedNode
+    count: int
+    iris: int
+
+
+def groups(store: Store, node: ox.NamedNode, infer: bool) -> list[Group]:
+    """Every (direction, predicate) around `node` with its counts, counted by the store (one query)."""
+    text = f"""SELECT ?dir ?p (COUNT(?x) AS ?n) (SUM(IF(isIRI(?x), 1, 0)) AS ?iris) WHERE {{
+      SELECT DISTINCT ?dir ?p ?x WHERE {{
+        {{ {node} ?p ?x BIND("out" AS ?dir) }} UNION {{ ?x ?p {node} BIND("in" AS ?dir) }}
+      }}
+    }} GROUP BY ?dir ?p"""
+    rows = store.query(text, _walked(store, infer))
+    assert isinstance(rows, ox.QuerySolutions)
+    found = [
+        Group(row["dir"].value, row["p"], int(row["n"].value), int(row["iris"].value))
+        for row in rows
+        if isinstance(row["p"], ox.NamedNode)
+    ]
+    return sorted(found, key=lambda g: (g.direction != "out", shorten(g.predicate.value)))
+
+
+def _walked(store: Store, infer: bool) -> DatasetSpec:
+    graphs = walkable(store, infer)
+    return DatasetSpec(infer, default_graphs=graphs, named_graphs=store.visible_graphs(True))
+
+
+def members(
+    store: Store,
+    node: ox.NamedNode,
+    group: Group,
+    infer: bool,
+    start: int,
+    stop: int,
+    iris: bool = False,
+    natural: bool = False,
+) -> list[Edge]:
+    """Edges `start:stop` of a group (only those to IRIs with `iris`): a short group whole and in the
+    order of `traverse.neighbours` (the other end's label, then value), a long one by the other end's
+    IRI, only that window read."""
+    graphs = walkable(store, infer)
+    out = group.direction == "out"
+    if group.count <= SORT_CAP:
+        edges = []
+        for index, graph in enumerate(graphs):
+            subject, obj = (node, None) if out else (None, node)
+            for quad in store.quads(subject, group.predicate, obj, (graph,)):
+                other = quad.object if out else quad.subject
+                if iris and not isinstance(other, ox.NamedNode):
+                    continue
+                if index and _stated(store, quad, graphs[:index]):
+                    continue
+                edges.append(_edge(store, quad, group.direction))
+        edges.sort(key=lambda e: _other_key(e, out))  # the order of traverse.neighbours
+        if natural:  # a table's order (`Table`)
+            edges.sort(key=lambda e: natural_key(_other_key(e, out)[0]))
+        return edges[start:stop]
+    where = f"{node} {group.predicate} ?x" if out else f"?x {group.predicate} {node}"
+    only = "FILTER(isIRI(?x))" if iris else ""
+    text = f"SELECT DISTINCT ?x WHERE {{ {where} {only} }} ORDER BY ?x OFFSET {start} LIMIT {stop - start}"
+    rows = store.query(text, _walked(store, infer))
+    assert isinstance(rows, ox.QuerySolutions)
+    edges = []
+    for row in rows:
+        other = row["x"]
+        stated = (
+            store.quads(node, group.predicate, other, graphs)
+            if out
+            else store.quads(other, group.predicate, node, graphs)
+        )
+        first = next(stated, None)
+        if first is not None:
+            edges.append(_edge(store, first, group.direction))
+    return edges
+
+
+def _other_key(edge: Edge, out: bool) -> tuple[str, str]:
+    return (edge.object_label, str(edge.object)) if out else (edge.subject_label, str(edge.subject))
+
+
+def _stated(store: Store, quad: ox.Quad, graphs: tuple[str, ...]) -> bool:
+    same = store.quads(quad.subject, quad.predicate, as_term(quad.object), graphs)  # type: ignore[arg-type]
+    return next(same, None) is not None
+
+
+def _connected(store: Store, node: ox.NamedNode, infer: bool, cls: ox.NamedNode) -> list[ox.NamedNode]:
+    """The instances of `cls` one edge away from `node` (at most `MAX_CONNECTED`), asked of the store."""
+    text = f"""SELECT DISTINCT ?x WHERE {{
+      {{ {node} ?p ?x }} UNION {{ ?x ?p {node} }}
+      FILTER(isIRI(?x) && ?x != {node})
+      FILTER EXISTS {{ GRAPH ?g {{ ?x a {cls} }} }}
+    }} LIMIT {MAX_CONNECTED}"""
+    rows = store.query(text, _walked(store, infer))
+    assert isinstance(rows, ox.QuerySolutions)
+    return [row["x"] for row in rows if isinstance(row["x"], ox.NamedNode)]
+
+
+@dataclass
+class Window:
+    """Where one page of a direction's table starts, how many pages there are, and its links."""
+
+    total: int
+    number: int
+    pages: int
+    start: int
+
+
+def _window(total: int, number: int) -> Window:
+    pages = max(1, -(-total // PAGE_ROWS))
+    number = min(number, pages)
+    return Window(total, number, pages, (number - 1) * PAGE_ROWS)
+
+
+def bounded_page(
+    store: Store, node: ox.NamedNode, infer: bool, number: int
+) -> tuple[Page, dict[str, Window], list[Edge], int]:
+    """Page `number` of `node`'s tables, its header, and the first edges of its drawing (with the count
+    of every edge to an IRI): read one page of each table, not every statement around `node`."""
+    page = Page(node.value, label(store, node), shorten(node.value))
+    found = statement_sources(store, node)
+    every = [g for g in groups(store, node, infer) if not is_record_link(g.predicate, g.direction)]
+    tabled = {"out": [], "in": []}  # type: dict[str, list[Group]]
+    for group in every:
+        if group.direction == "out" and group.predicate.value in _IN_HEADER:
+            for edge in members(store, node, group, infer, 0, SORT_CAP):
+                _add(store, page, node, edge, found)
+        else:
+            tabled[group.direction].append(group)
+    windows = {}
+    for direction, name in (("out", "outgoing"), ("in", "incoming")):
+        ordered = sorted(
+            tabled[direction], key=lambda g: (natural_key(label(store, g.predicate)), g.predicate.value)
+        )
+        window = _window(sum(g.count for g in ordered), number)
+        windows[name] = window
+        start, stop, seen = window.start, window.start + PAGE_ROWS, 0
+        for group in ordered:
+            if seen + group.count > start and seen < stop:
+                rows = members(
+                    store,
+                    node,
+                    group,
+                    infer,
+                    max(0, start - seen),
+                    min(group.count, stop - seen),
+                    natural=True,
+                )
+                for edge in rows:
+                    _add(store, page, node, edge, found)
+            seen += group.count
+    for link_list in (page.outgoing, page.incoming):
+        link_list.sort(key=lambda link: (natural_key(link.predicate.text), natural_key(link.other.text)))
+    connected = {
+        kind: {n: ref(store, n) for n in _connected(store, node, infer, cls)}
+        for kind, cls in (("roles", ROLE), ("stages", STAGE))
+    }
+    _finish(store, page, connected, found)
+    drawn: list[Edge] = []
+    for group in every:
+        if len(drawn) >= neighbourhood.MAX_EDGES:
+            break
+        if group.iris:
+            drawn += members(store, node, group, infer, 0, neighbourhood.MAX_EDGES - len(drawn), iris=True)
+    return page, windows, drawn, sum(g.iris for g in every)
 
 
 def anchor(iri: str) -> str:
@@ -276,14 +469,12 @@ def by_iri() -> Response:
 def _describe(store: Store, node: ox.NamedNode, params: protocol.Params, fmt: Format | None, base: str):
     """The page or RDF description of an existing node; `base` starts this page's own query links."""
     infer = protocol.flag(params, "infer", True)
-    edges = neighbours(store, node, infer)
     if fmt is not None:
-        response = _rdf(store, fmt, edges, infer)
+        response = _rdf(store, fmt, neighbours(store, node, infer), infer)
     else:
-        page = build_page(store, node, edges)
-        number = _page_number(params)
+        page, windows, drawn, reachable = bounded_page(store, node, infer, _page_number(params))
         tables = {
-            name: Table.of(rows, number, base, infer)
+            name: Table.of(rows, windows[name], base, infer)
             for name, rows in (("outgoing", page.outgoing), ("incoming", page.incoming))
         }
         alternates = [(f.name, f.media_type) for f in _ALTERNATES]
@@ -295,7 +486,7 @@ def _describe(store: Store, node: ox.NamedNode, params: protocol.Params, fmt: Fo
                 alternates=alternates,
                 tables=tables,
                 base=base,
-                neighbourhood=neighbourhood.drawing(node, page.label, edges, link_target),
+                neighbourhood=neighbourhood.drawing(node, page.label, drawn, link_target, reachable),
             )
         )
     return cacheable(response)
@@ -323,24 +514,20 @@ class Table:
     next: str | None
 
     @classmethod
-    def of(cls, links: list[Link], number: int, base: str, infer: bool) -> Table:
-        ordered = sorted(
-            links, key=lambda link: (natural_key(link.predicate.text), natural_key(link.other.text))
-        )
-        pages = max(1, -(-len(ordered) // PAGE_ROWS))
-        number = min(number, pages)
-        start = (number - 1) * PAGE_ROWS
+    def of(cls, rows: list[Link], window: Window, base: str, infer: bool) -> Table:
+        """The table of one page's `rows` (already in natural order) in its `window`."""
+        number, pages = window.number, window.pages
         suffix = "" if infer else "&infer=false"
 
         def at(n: int) -> str:
             return f"?{base}page={n}{suffix}"
 
         return cls(
-            ordered[start : start + PAGE_ROWS],
-            len(ordered),
+            rows,
+            window.total,
             number,
             pages,
-            start + 1,
+            window.start + 1,
             at(number - 1) if number > 1 else None,
             at(number + 1) if number < pages else None,
         )
