@@ -125,6 +125,8 @@ class _Worker:
         self.failure = ""
         self.lowered = False
         self.expensive = False  # demoted to the expensive lane: retired after its answer
+        self._killing = threading.Lock()
+        self._killed = False
 
     @classmethod
     def spawn(cls, snapshot: Snapshot, settings: WorkerSettings) -> _Worker:
@@ -177,6 +179,12 @@ class _Worker:
         return True
 
     def kill(self) -> None:
+        """Stop the process and close its socket, once: `close()` and a request thread retiring the
+        same worker may both get here, and closing a file descriptor twice can close a stranger's."""
+        with self._killing:
+            if self._killed:
+                return
+            self._killed = True
         if self.process is not None:
             self.process.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
