@@ -151,7 +151,7 @@ def _finish(store: Store, page: Page, connected: dict[str, dict[ox.NamedNode, Re
 
 #: A group of statements (one predicate, one direction) with at most this many values is read whole and
 #: shown in natural order; a longer one (a hub's thousands of members) is read one page at a time, in
-#: the order of the other ends' IRIs, so a page costs what it shows, not the size of the hub.
+#: the store's order, so a page costs what it shows, not the size of the hub.
 SORT_CAP = 1000
 #: Roles and stages named under "Connected roles and stages" at most.
 MAX_CONNECTED = 100
@@ -200,8 +200,8 @@ def members(
     natural: bool = False,
 ) -> list[Edge]:
     """Edges `start:stop` of a group (only those to IRIs with `iris`): a short group whole and in the
-    order of `traverse.neighbours` (the other end's label, then value), a long one by the other end's
-    IRI, only that window read."""
+    order of `traverse.neighbours` (the other end's label, then value), a long one in the store's order
+    (the same for every page of a read-only store: no sort of the whole group), only that window read."""
     graphs = walkable(store, infer)
     out = group.direction == "out"
     if group.count <= SORT_CAP:
@@ -221,7 +221,7 @@ def members(
         return edges[start:stop]
     where = f"{node} {group.predicate} ?x" if out else f"?x {group.predicate} {node}"
     only = "FILTER(isIRI(?x))" if iris else ""
-    text = f"SELECT DISTINCT ?x WHERE {{ {where} {only} }} ORDER BY ?x OFFSET {start} LIMIT {stop - start}"
+    text = f"SELECT DISTINCT ?x WHERE {{ {where} {only} }} OFFSET {start} LIMIT {stop - start}"
     rows = store.query(text, _walked(store, infer))
     assert isinstance(rows, ox.QuerySolutions)
     edges = []
@@ -236,6 +236,34 @@ def members(
         if first is not None:
             edges.append(_edge(store, first, group.direction))
     return edges
+
+
+def _sources(store: Store, edges: list[Edge]) -> dict:
+    """The sources of the recorded statements among `edges` (`provenance.statement_sources` for just
+    those triples: one query with their triples as VALUES; statements with a blank node are skipped)."""
+    rows = [
+        f"({e.subject} {e.predicate} {e.object})"
+        for e in edges
+        if not isinstance(e.subject, ox.BlankNode) and not isinstance(e.object, ox.BlankNode)
+    ]
+    found: dict[tuple, list[Source]] = {}
+    if not rows:
+        return found
+    text = f"""SELECT ?s ?p ?o ?source ?sourceLabel WHERE {{
+      VALUES (?s ?p ?o) {{ {" ".join(rows)} }}
+      ?statement rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; dcterms:source ?source .
+      OPTIONAL {{ ?source rdfs:label ?sourceLabel }}
+    }} ORDER BY ?s ?p ?o ?source"""
+    answer = store.query(text, DatasetSpec())
+    assert isinstance(answer, ox.QuerySolutions)
+    for row in answer:
+        source, name = row["source"], row["sourceLabel"]
+        if isinstance(source, ox.NamedNode):
+            triple = (row["s"], row["p"], row["o"])
+            found.setdefault(triple, []).append(
+                Source(source.value, name.value if name is not None else source.value)
+            )
+    return found
 
 
 def _other_key(edge: Edge, out: bool) -> tuple[str, str]:
@@ -279,15 +307,18 @@ def bounded_page(
     store: Store, node: ox.NamedNode, infer: bool, number: int
 ) -> tuple[Page, dict[str, Window], list[Edge], int]:
     """Page `number` of `node`'s tables, its header, and the first edges of its drawing (with the count
-    of every edge to an IRI): read one page of each table, not every statement around `node`."""
+    of every edge to an IRI): read one page of each table, not every statement around `node`.
+
+    Around a node with at most `SORT_CAP` statements the page is what `build_page` makes of every edge;
+    around a larger one, the sources and the connected roles and stages are those of the rows shown."""
     page = Page(node.value, label(store, node), shorten(node.value))
-    found = statement_sources(store, node)
     every = [g for g in groups(store, node, infer) if not is_record_link(g.predicate, g.direction)]
+    small = sum(g.count for g in every) <= SORT_CAP
+    shown: list[Edge] = []
     tabled = {"out": [], "in": []}  # type: dict[str, list[Group]]
     for group in every:
         if group.direction == "out" and group.predicate.value in _IN_HEADER:
-            for edge in members(store, node, group, infer, 0, SORT_CAP):
-                _add(store, page, node, edge, found)
+            shown += members(store, node, group, infer, 0, SORT_CAP)
         else:
             tabled[group.direction].append(group)
     windows = {}
@@ -300,24 +331,22 @@ def bounded_page(
         start, stop, seen = window.start, window.start + PAGE_ROWS, 0
         for group in ordered:
             if seen + group.count > start and seen < stop:
-                rows = members(
-                    store,
-                    node,
-                    group,
-                    infer,
-                    max(0, start - seen),
-                    min(group.count, stop - seen),
-                    natural=True,
-                )
-                for edge in rows:
-                    _add(store, page, node, edge, found)
+                first, last = max(0, start - seen), min(group.count, stop - seen)
+                shown += members(store, node, group, infer, first, last, natural=True)
             seen += group.count
+    found = statement_sources(store, node) if small else _sources(store, shown)
+    links = [(_add(store, page, node, edge, found), edge) for edge in shown]
     for link_list in (page.outgoing, page.incoming):
         link_list.sort(key=lambda link: (natural_key(link.predicate.text), natural_key(link.other.text)))
-    connected = {
-        kind: {n: ref(store, n) for n in _connected(store, node, infer, cls)}
-        for kind, cls in (("roles", ROLE), ("stages", STAGE))
-    }
+    connected: dict[str, dict[ox.NamedNode, Ref]] = {"roles": {}, "stages": {}}
+    for kind, cls in (("roles", ROLE), ("stages", STAGE)):
+        if small:
+            connected[kind] = {n: ref(store, n) for n in _connected(store, node, infer, cls)}
+            continue
+        for link, edge in links:  # a hub: the roles and stages among the rows shown
+            other = edge.object if edge.direction == "out" else edge.subject
+            if isinstance(other, ox.NamedNode) and other != node and _is_a(store, other, cls):
+                connected[kind][other] = link.other
     _finish(store, page, connected, found)
     drawn: list[Edge] = []
     for group in every:

@@ -1,0 +1,125 @@
+"""Pages cost what they show, not the size of the data: a hub's page reads one page of its statements.
+
+The data: the packaged ontology plus `HUB` organisations (another namespace) playing the CRO role, so
+`/id/CRO` has thousands of incoming `pkg:playsRole` statements. The store is wrapped in a proxy that
+counts the quads Python reads from it (and the SPARQL queries it asks), so the bound is asserted on work done,
+never on wall-clock time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+
+from kg.build import build
+from kg.resolve import label
+from kg.web import create_app, pages
+
+HUB = 3000
+ORG = "http://example.org/org/"
+
+
+class Counting:
+    """A store that counts the quads read through it, and the SPARQL queries asked of it."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.read = 0
+        self.queries = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def quads(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for quad in self._store.quads(*args, **kwargs):
+            self.read += 1
+            yield quad
+
+    def query(self, *args: Any, **kwargs: Any) -> Any:
+        self.queries += 1  # answered by the store; what Python reads of them is LIMITed by the page
+        return self._store.query(*args, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def hub_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("hub")
+    data = folder / "hub.ttl"
+    lines = [
+        "@prefix pkg: <https://w3id.org/pharma-kg/id/> .",
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .",
+        "@prefix dcterms: <http://purl.org/dc/terms/> .",
+        f"@prefix org: <{ORG}> .",
+    ]
+    for n in range(1, HUB + 1):
+        lines.append(f'org:o{n} a pkg:Organisation ; skos:prefLabel "Hub member {n}"@en ;')
+        lines.append("  dcterms:source <https://example.org/tests> ; pkg:playsRole pkg:CRO .")
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cache = folder / "cache"
+    build(None, (data,), cache=cache)
+    return data, cache
+
+
+@pytest.fixture
+def client(hub_data: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch):
+    data, cache = hub_data
+    monkeypatch.setenv("KG_CACHE_DIR", str(cache))
+    monkeypatch.setenv("KG_DATA", str(data))
+    app = create_app()
+    counting = Counting(app.extensions["kg"].store)
+    app.extensions["kg"].store = counting
+    label(counting, ox.NamedNode(ORG + "o1"))  # the label index: built once per store, read per row after
+    counting.read = 0
+    return app.test_client(), counting
+
+
+def incoming(text: str) -> list[str]:
+    section = text.split('<section id="incoming">', 1)[1].split("</section>", 1)[0]
+    return re.findall(r">(Hub member \d+)</a>", section)
+
+
+def test_a_hub_page_reads_one_page_of_its_members(client) -> None:
+    test_client, counting = client
+    reply = test_client.get("/id/CRO", headers={"Accept": "text/html"})
+    assert reply.status_code == 200
+    text = reply.get_data(as_text=True)
+    section = text.split('<section id="incoming">', 1)[1].split("</section>", 1)[0]
+    assert section.count("<tr") - 1 == pages.PAGE_ROWS  # a header row, then one page of rows
+    assert len(incoming(text)) > pages.PAGE_ROWS // 2  # most of them the hub's members
+    match = re.search(r"Rows 1–100 of (\d+) \(page 1 of (\d+)\)", text)
+    assert match is not None
+    total = int(match[1])
+    assert total >= HUB and int(match[2]) == -(-total // pages.PAGE_ROWS)
+    # O(page), not O(hub): what the CRO itself states, one page of members, a few lookups per row
+    assert counting.read < HUB / 2, counting.read
+    assert "+ " in text and " more</text>" in text  # the drawing counts the rest
+
+
+def test_a_hub_is_paged_through_every_member_once(client) -> None:
+    test_client, counting = client
+    first = test_client.get("/id/CRO", headers={"Accept": "text/html"}).get_data(as_text=True)
+    total, pages_ = (int(n) for n in re.search(r"of (\d+) \(page 1 of (\d+)\)", first).groups())  # type: ignore[union-attr]
+    members: list[str] = []
+    for number in range(1, pages_ + 1):
+        counting.read = 0
+        text = test_client.get(f"/id/CRO?page={number}", headers={"Accept": "text/html"}).get_data(
+            as_text=True
+        )
+        assert counting.read < HUB / 2, (number, counting.read)
+        members += incoming(text)
+    assert len(members) == len(set(members)) == HUB
+    assert sorted(members) == sorted(f"Hub member {n}" for n in range(1, HUB + 1))
+    last = test_client.get(f"/id/CRO?page={pages_}", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'rel="next"' not in last and 'rel="prev"' in last
+    assert f"of {total} (page {pages_} of {pages_})" in last
+
+
+def test_a_member_page_is_small_and_names_its_role(client) -> None:
+    test_client, counting = client
+    text = test_client.get(f"/resource?iri={ORG}o7", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Hub member 7" in text and 'id="connections"' in text
+    assert counting.read < 200, counting.read
