@@ -22,6 +22,8 @@ from kg.web import create_app, pages
 
 HUB = 3000
 ORG = "http://example.org/org/"
+PKG = "https://w3id.org/pharma-kg/id/"
+PKG_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 class Counting:
@@ -123,3 +125,49 @@ def test_a_member_page_is_small_and_names_its_role(client) -> None:
     text = test_client.get(f"/resource?iri={ORG}o7", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "Hub member 7" in text and 'id="connections"' in text
     assert counting.read < 200, counting.read
+
+
+def test_the_index_lists_a_bounded_number_per_kind_with_the_true_count(tmp_path, monkeypatch) -> None:
+    """Users' data in our namespace: /id/ counts every resource per kind, lists INDEX_PER_KIND of them,
+    and reads labels for those only. Mutation: no cap → 40 names listed and the read bound fails."""
+    lines = [
+        "@prefix pkg: <https://w3id.org/pharma-kg/id/> .",
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .",
+        "@prefix dcterms: <http://purl.org/dc/terms/> .",
+    ]
+    for n in range(1, 41):
+        lines.append(f'pkg:IndexOrg{n} a pkg:Organisation ; skos:prefLabel "Index org {n}"@en ;')
+        lines.append("  dcterms:source <https://example.org/tests> ; pkg:playsRole pkg:CMO .")
+    data = tmp_path / "ours.ttl"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("KG_DATA", str(data))
+    monkeypatch.setattr(pages, "INDEX_PER_KIND", 5)
+    app = create_app()
+    store = app.extensions["kg"].store
+    organisations = {
+        q.subject
+        for q in store.quads(
+            None, ox.NamedNode(PKG_RDF_TYPE), ox.NamedNode(PKG + "Organisation"), store.asserted_graphs
+        )
+    }
+    counting = Counting(store)
+    app.extensions["kg"].store = counting
+    text = app.test_client().get("/id/").get_data(as_text=True)
+    section = next(
+        s for s in text.split('<section class="kind"')[1:] if ">Organisation<" in s.split("</h2>")[0]
+    )
+    assert f"({len(organisations)})" in section.split("</h2>")[0]  # the true count, not the shown one
+    assert len(re.findall(r"<li>", section)) == 5
+    assert f"5 of {len(organisations)} shown" in section
+    filtered = app.test_client().get("/id/", query_string={"filter": "Index org 7"}).get_data(as_text=True)
+    assert "Index org 7<" in filtered and "Index org 8<" not in filtered
+    assert counting.read < 40 * 4, counting.read  # labels for the names shown, not for every resource
+    monkeypatch.setattr(pages, "INDEX_SCAN_QUADS", 0)  # as on a large store: counted and listed per kind
+    large = app.test_client().get("/id/").get_data(as_text=True)
+    section = next(
+        s for s in large.split('<section class="kind"')[1:] if ">Organisation<" in s.split("</h2>")[0]
+    )
+    assert f"({len(organisations)})" in section.split("</h2>")[0]
+    assert len(re.findall(r"<li>", section)) == 5 and f"5 of {len(organisations)} shown" in section
+    assert "resources without a kind are not listed here" in large

@@ -585,37 +585,89 @@ def home() -> Response:
     return html(render_template("home.html", roles=roles, stages=stages, queries=queries, pipeline=drawn))
 
 
+#: Names listed per kind on the index; beyond it the kind's count and how to narrow (the filter, the page).
+INDEX_PER_KIND = 200
+
+#: Above this many quads the unfiltered index is built per kind (counts + a LIMITed list each), without
+#: the untyped resources and the exact total, which need a scan of every statement (~100 s at 1.7M).
+INDEX_SCAN_QUADS = 200_000
+
+_OURS = f'isIRI(?s) && STRSTARTS(STR(?s), "{PKG}")'
+_INDEX_QUERY = f"""
+SELECT ?s (GROUP_CONCAT(DISTINCT STR(?t); separator=" ") AS ?kinds)
+WHERE {{ ?s ?p ?o FILTER({_OURS}) OPTIONAL {{ ?s rdf:type ?t FILTER(isIRI(?t)) }} }}
+GROUP BY ?s
+"""
+_KIND_COUNTS = (
+    "SELECT ?t (COUNT(DISTINCT ?s) AS ?n) "
+    f"WHERE {{ ?s rdf:type ?t FILTER({_OURS} && isIRI(?t)) }} GROUP BY ?t"
+)
+_KIND_MEMBERS = "SELECT DISTINCT ?s WHERE {{ ?s rdf:type <{kind}> FILTER({ours}) }} LIMIT {limit}"
+
+
 @bp.get("/id/")
 def index() -> Response:
     """Every resource of our namespace, grouped by kind (its asserted classes) with counts; `?filter=`
-    keeps those whose label, CURIE or local name contains the text (case and accents ignored)."""
+    keeps those whose label, CURIE or local name contains the text (case and accents ignored).
+
+    The subjects and their kinds come from one SPARQL query (the scan stays in Oxigraph); labels are
+    looked up for the names shown only, at most `INDEX_PER_KIND` per kind, so the page stays bounded
+    when users' data puts a million resources in our namespace.
+    """
     params = protocol.parse_urlencoded(request.query_string, "query string")
     wanted = (params.get("filter") or [""])[-1].strip()
     store = state().store
-    found = {q.subject for q in store.quads(None, None, None, store.asserted_graphs)}
-    nodes = [n for n in found if isinstance(n, ox.NamedNode) and n.value.startswith(PKG)]
+    if not wanted and store.count() > INDEX_SCAN_QUADS:
+        return _index_by_kind(store)
+    rows = store.query(_INDEX_QUERY, DatasetSpec(infer=False))
+    assert isinstance(rows, ox.QuerySolutions)
     needle = fold(wanted)
-    groups: dict[str, tuple[Ref | None, list[Ref]]] = {}
+    groups: dict[str, tuple[Ref | None, list[Ref], list[int]]] = {}
     total = 0
-    for node in nodes:
-        r = ref(store, node)
-        if needle and not any(needle in fold(t) for t in (r.text, r.curie or "", node.value[len(PKG) :])):
+    for row in rows:
+        node = row["s"]
+        if not isinstance(node, ox.NamedNode):
             continue
+        kinds = sorted(set(row["kinds"].value.split())) if row["kinds"] is not None else []
+        r: Ref | None = None
+        if needle:
+            r = ref(store, node)
+            if not any(needle in fold(t) for t in (r.text, r.curie or "", node.value[len(PKG) :])):
+                continue
         total += 1
-        kinds = [q.object for q in store.quads(node, RDF_TYPE, None, store.asserted_graphs)]
-        named = sorted({k for k in kinds if isinstance(k, ox.NamedNode)}, key=lambda k: k.value)
-        kinds_of: list[ox.NamedNode | None] = [*named] or [None]
-        for kind in kinds_of:
-            key = kind.value if kind is not None else ""
+        for key in kinds or [""]:
             if key not in groups:
-                groups[key] = (ref(store, kind) if kind is not None else None, [])
-            groups[key][1].append(r)
+                groups[key] = (ref(store, ox.NamedNode(key)) if key else None, [], [0])
+            shown, count = groups[key][1], groups[key][2]
+            count[0] += 1
+            if len(shown) < INDEX_PER_KIND:
+                shown.append(r if r is not None else ref(store, node))
     ordered = sorted(
         groups.values(), key=lambda g: (g[0] is None, natural_key(g[0].text if g[0] is not None else ""))
     )
-    for _, members in ordered:
+    for _, members, _ in ordered:
         members.sort(key=lambda r: natural_key(r.text))
-    return html(render_template("index.html", groups=ordered, total=total, filter=wanted))
+    kinds = [(kind, members, count[0]) for kind, members, count in ordered]
+    return html(
+        render_template("index.html", groups=kinds, total=total, filter=wanted, per_kind=INDEX_PER_KIND)
+    )
+
+
+def _index_by_kind(store: Store) -> Response:
+    """The index of a large store: every kind with its count, and `INDEX_PER_KIND` names of each."""
+    spec = DatasetSpec(infer=False)
+    counts = store.query(_KIND_COUNTS, spec)
+    assert isinstance(counts, ox.QuerySolutions)
+    kinds = []
+    for row in counts:
+        kind = row["t"]
+        query = _KIND_MEMBERS.format(kind=kind.value, ours=_OURS, limit=INDEX_PER_KIND)
+        members = store.query(query, spec)
+        assert isinstance(members, ox.QuerySolutions)
+        shown = sorted((ref(store, m["s"]) for m in members), key=lambda r: natural_key(r.text))
+        kinds.append((ref(store, kind), shown, int(row["n"].value)))
+    kinds.sort(key=lambda g: natural_key(g[0].text))
+    return html(render_template("index.html", groups=kinds, total=None, filter="", per_kind=INDEX_PER_KIND))
 
 
 def _instances(store: Store, cls: ox.NamedNode) -> list[ox.NamedNode]:
