@@ -11,7 +11,6 @@ Usage: `python -m bench.minimal_app --nquads dataset.nq --port N [--workers 2]`.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from pathlib import Path
@@ -48,35 +47,11 @@ def create_app() -> Flask:
 
 def serve(nquads: Path, host: str, port: int, workers: int) -> None:
     """granian with the settings kg.web.server uses (threads sized from kg's defaults)."""
-    from granian import Granian
-    from granian.constants import Interfaces
-    from granian.http import HTTP1Settings
-
-    from kg.executor import capacity
     from kg.web import load_config
-    from kg.web.server import MAX_HEAD_BYTES, SHUTDOWN_MARGIN_SECONDS, SPARE_THREADS
+    from kg.web.server import _granian
 
-    settings = load_config({})
-    threads = (
-        capacity(settings["KG_QUERY_WORKERS"], settings["KG_QUERY_QUEUE"])
-        + SPARE_THREADS
-        + settings["KG_BODY_READERS"]
-    )
     os.environ[NQUADS_ENV] = str(nquads)
-    Granian(
-        "bench.minimal_app:create_app",
-        address=host,
-        port=port,
-        interface=Interfaces.WSGI,
-        workers=workers,
-        blocking_threads=threads,
-        http1_settings=HTTP1Settings(max_buffer_size=MAX_HEAD_BYTES),
-        respawn_failed_workers=True,
-        workers_kill_timeout=math.ceil(settings["KG_QUERY_TIMEOUT"]) + SHUTDOWN_MARGIN_SECONDS,
-        factory=True,
-        websockets=False,
-        log_access=False,
-    ).serve()
+    _granian(host, port, workers, load_config({}), target="bench.minimal_app:create_app").serve()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -51,11 +51,6 @@ class Progress:
             self._console.print(f"[green]✓[/green] {self._stage:<10} {detail}  [dim]{elapsed:.1f} s[/dim]")
             self._closed = True
 
-    def say(self, text: str) -> None:
-        """One line about the work as a whole (e.g. "serving on …" comes after these)."""
-        if self.enabled:
-            self._console_or_new().print(text)
-
     def _console_or_new(self) -> Any:
         if self._console is None:
             from rich.console import Console  # only on a terminal: nothing to import otherwise
@@ -75,6 +70,3 @@ class Progress:
             self._status = None
         if self.enabled and not self._closed:
             self.done("")
-
-
-QUIET = Progress(enabled=False)

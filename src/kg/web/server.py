@@ -170,8 +170,11 @@ def serve(host: str = "127.0.0.1", port: int = 7878, workers: int = 2, config: d
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
-def _granian(host: str, port: int, workers: int, settings: dict[str, Any]) -> Any:
-    """Granian configured for this service (see the module docstring for why each setting)."""
+def _granian(
+    host: str, port: int, workers: int, settings: dict[str, Any], target: str = "kg.web.server:app_from_env"
+) -> Any:
+    """Granian configured for this service (see the module docstring for why each setting); `target`
+    is the app factory (bench/minimal_app.py serves its peer app with the very same settings)."""
     from granian import Granian
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
@@ -179,7 +182,7 @@ def _granian(host: str, port: int, workers: int, settings: dict[str, Any]) -> An
     queries = capacity(settings["KG_QUERY_WORKERS"], settings["KG_QUERY_QUEUE"])
     threads = queries + SPARE_THREADS + settings["KG_BODY_READERS"]
     return Granian(
-        "kg.web.server:app_from_env",
+        target,
         address=host,
         port=port,
         interface=Interfaces.WSGI,
